@@ -1,0 +1,85 @@
+# Agora — developer tasks (GNU make).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Only lint/format directories that exist (bench/ is optional).
+CODE_DIRS := $(wildcard src tests bench)
+# Extra arguments for pytest, e.g. make test-sqlite PYTEST_ARGS='-k orders -x'
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help venv install install-dev run lint test test-sqlite test-postgres bench fmt clean
+
+help:
+	@echo "targets: install install-dev run lint test test-sqlite test-postgres bench fmt clean"
+
+# --- virtualenv ---------------------------------------------------------------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+# The dev extra is a superset of the runtime install, so it refreshes both stamps.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+venv: $(VENV)/.installed
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# --- run ------------------------------------------------------------------------
+run: install
+	mkdir -p var
+	$(BIN)/agora migrate --noinput
+	$(BIN)/agora collectstatic --noinput
+	$(BIN)/agora demo
+	$(BIN)/agora serve --host $(HOST) --port $(PORT)
+
+# --- quality ------------------------------------------------------------------------
+lint: install-dev
+	$(BIN)/ruff check $(CODE_DIRS)
+	$(BIN)/ruff format --check $(CODE_DIRS)
+	$(BIN)/mypy src
+	$(BIN)/agora makemigrations --check --dry-run
+
+fmt: install-dev
+	$(BIN)/ruff format $(CODE_DIRS)
+	$(BIN)/ruff check --fix $(CODE_DIRS)
+
+# --- tests ------------------------------------------------------------------------
+# Sequential on purpose (also under make -j): lint, then SQLite, then PostgreSQL.
+test: lint
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+# pytest's exit status (including 5 = "no tests collected") is the recipe's status.
+test-sqlite: install-dev
+	env -u DATABASE_URL AGORA_EXPECT_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	AGORA_EXPECT_DB=postgresql scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+# --- benchmarks ------------------------------------------------------------------------
+bench: install-dev
+	@shopt -s nullglob; files=(bench/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "bench: no bench/*.py, nothing to run"; exit 0; fi; \
+	for f in "$${files[@]}"; do \
+		echo "== $$f (sqlite)"; \
+		env -u DATABASE_URL $(BIN)/python "$$f"; \
+		echo "== $$f (postgresql)"; \
+		scripts/with-postgres $(BIN)/python "$$f"; \
+	done
+
+# --- housekeeping ------------------------------------------------------------------------
+clean:
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
+	find . -path ./.git -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -prune -exec rm -rf {} +

@@ -1,0 +1,121 @@
+"""The REST API at /api/v1: routers of every app, and one rendering of every error.
+
+Each handler below maps one class of error to problem+json with a stable `code`; nothing
+reaches a client as an HTML page or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from agora.accounts.api import router as accounts_router
+from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
+
+logger = logging.getLogger("agora.api")
+
+api = NinjaAPI(
+    title="Agora API",
+    version="1",
+    description=(
+        "Multi-vendor marketplace: vendors, listings, bookings, goods, payments, reviews. "
+        "Errors are application/problem+json with a stable `code`. Writes that take a slot, "
+        "reserve stock or move money accept an `Idempotency-Key` header."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": list(error.get("loc", [])),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in errors
+    ]
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return problem_from_error(error)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return problem_response(
+        status=422,
+        code=ErrorCode.VALIDATION_ERROR,
+        detail="The request is not valid; see `errors` for the fields.",
+        extra={"errors": _validation_errors(list(error.errors))},
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        status=401,
+        code=ErrorCode.NOT_AUTHENTICATED,
+        detail="A valid bearer token is required (Authorization: Bearer <token>).",
+        headers={"WWW-Authenticate": 'Bearer realm="agora"'},
+    )
+
+
+@api.exception_handler(AuthorizationError)
+def on_authorization_error(request: HttpRequest, error: AuthorizationError) -> HttpResponse:
+    return problem_response(status=403, code=ErrorCode.FORBIDDEN, detail=str(error.message))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    if error.status_code == 400:
+        # Ninja raises this for a body that is not JSON at all.
+        return problem_response(
+            status=400,
+            code=ErrorCode.VALIDATION_ERROR,
+            detail="The request body is not valid JSON.",
+            extra={"errors": [{"loc": ["body"], "msg": "malformed JSON", "type": "json_invalid"}]},
+        )
+    code = {
+        401: ErrorCode.NOT_AUTHENTICATED,
+        403: ErrorCode.FORBIDDEN,
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        429: ErrorCode.RATE_LIMITED,
+    }.get(error.status_code, ErrorCode.CONFLICT)
+    return problem_response(status=error.status_code, code=code, detail=str(error.message))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return problem_response(status=404, code=ErrorCode.NOT_FOUND, detail="Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return problem_response(
+        status=403, code=ErrorCode.FORBIDDEN, detail=str(error) or "You may not do this."
+    )
+
+
+@api.exception_handler(Exception)
+def on_unhandled(request: HttpRequest, error: Exception) -> HttpResponse:
+    request_id = getattr(request, "request_id", None)
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem_response(
+        status=500,
+        code=ErrorCode.INTERNAL_ERROR,
+        detail="Something went wrong on our side; it has been logged with the request id.",
+        extra={"request_id": request_id},
+    )
+
+
+api.add_router("/", accounts_router)

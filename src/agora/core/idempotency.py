@@ -1,0 +1,143 @@
+"""Idempotency-Key for API writes, with Stripe's semantics (API.md).
+
+The first request with a key runs inside one transaction that also inserts the key's
+row and stores the response. A retry with the same key and the same request replays that
+response and moves nothing; with a different request it gets 422
+`idempotency_key_reused`. Keys live 24 hours.
+
+Concurrency: the row is inserted *before* the request's work, in the same transaction, so
+a second request with the same key blocks on the unique index (PostgreSQL) or on the
+single writer lock (SQLite) until the first commits — then finds the stored response and
+replays it. If the first fails with a 5xx, its transaction rolls back, the row vanishes
+and the retry runs for real. No polling, no stale locks after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from agora.core import clock
+from agora.core.errors import ErrorCode, problem_response
+from agora.core.models import IdempotencyKey
+
+HEADER = "HTTP_IDEMPOTENCY_KEY"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY_LENGTH = 255
+# Outcomes worth replaying: success, and refusals that reflect a decision taken (a slot
+# already taken, a card declined). Bad input, auth failures and throttling changed
+# nothing, so the client may fix the request and use the same key again.
+_STORED_ERROR_STATUSES = frozenset({402, 409})
+
+
+def request_fingerprint(request: HttpRequest) -> str:
+    body = request.body
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    digest.update(f"{request.method}\n{request.get_full_path()}\n".encode())
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def _should_store(status: int) -> bool:
+    return 200 <= status < 300 or status in _STORED_ERROR_STATUSES
+
+
+def _replay(record: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(
+        record.body, status=record.status_code, content_type=record.content_type or None
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.META.get(HEADER)
+        if (
+            key is None
+            or request.method not in WRITE_METHODS
+            or not request.path.startswith("/api/")
+        ):
+            return self.get_response(request)
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            return problem_response(
+                status=400,
+                code=ErrorCode.VALIDATION_ERROR,
+                detail=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+                extra={"errors": [{"loc": ["header", "Idempotency-Key"], "msg": "invalid"}]},
+            )
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        scope = f"user:{user_id}" if user_id else "anonymous"
+        fingerprint = request_fingerprint(request)
+
+        with transaction.atomic():
+            existing = self._claim(
+                scope=scope, key=key, user_id=user_id, request=request, fp=fingerprint
+            )
+            if existing is not None:
+                if existing.fingerprint != fingerprint:
+                    return problem_response(
+                        status=422,
+                        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        detail="This Idempotency-Key was used with a different request.",
+                    )
+                return _replay(existing)
+            response = self.get_response(request)
+            if _should_store(response.status_code):
+                IdempotencyKey.objects.filter(scope=scope, key=key).update(
+                    status_code=response.status_code,
+                    content_type=response.get("Content-Type", ""),
+                    body=response.content.decode("utf-8", errors="replace"),
+                )
+            else:
+                # Nothing worth replaying: undo the request's writes and the key itself.
+                transaction.set_rollback(True)
+        return response
+
+    def _claim(
+        self, *, scope: str, key: str, user_id: int | None, request: HttpRequest, fp: str
+    ) -> IdempotencyKey | None:
+        """Insert the key's row; return the stored record instead when one already exists."""
+        for _ in range(2):
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        scope=scope,
+                        key=key,
+                        user_id=user_id,
+                        fingerprint=fp,
+                        method=request.method or "",
+                        path=request.path[:500],
+                        created_at=clock.now(),
+                    )
+                return None
+            except IntegrityError:
+                record = IdempotencyKey.objects.get(scope=scope, key=key)
+                if record.created_at >= expiry_cutoff():
+                    return record
+                record.delete()  # an expired key is free for reuse
+        raise RuntimeError("could not claim idempotency key")
+
+
+def expiry_cutoff() -> datetime:
+    return clock.now() - timedelta(hours=settings.AGORA_IDEMPOTENCY_TTL_HOURS)
+
+
+def prune_expired_keys() -> int:
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=expiry_cutoff()).delete()
+    return deleted

@@ -1,0 +1,12 @@
+"""The demo marketplace, built step by step; each step is idempotent.
+
+Later capabilities add their own step here (vendors, listings, bookings, orders, reviews).
+"""
+
+from collections.abc import Callable
+
+from agora.demo import accounts
+
+STEPS: list[tuple[str, Callable[[], str]]] = [
+    ("accounts", accounts.load),
+]

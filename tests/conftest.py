@@ -1,0 +1,141 @@
+"""Shared fixtures: an API client speaking JSON, users, tokens, and a movable clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from agora.core import clock
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings: Any) -> Iterator[None]:
+    # Argon2 is deliberately slow; tests check it is configured (test_settings) and then
+    # use a fast hasher so the suite stays quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    clock.reset()
+    yield
+    clock.reset()
+
+
+class ApiClient:
+    """Django's test client with JSON bodies, an optional bearer token and idempotency keys."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.client = Client()
+        self.token = token
+
+    def _headers(
+        self, idempotency_key: str | None, headers: dict[str, str] | None
+    ) -> dict[str, str]:
+        result = dict(headers or {})
+        if self.token:
+            result["Authorization"] = f"Bearer {self.token}"
+        if idempotency_key is not None:
+            result["Idempotency-Key"] = idempotency_key
+        return result
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self._headers(None, headers))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        idempotency_key: str | None,
+        headers: dict[str, str] | None,
+        raw: bool,
+    ) -> Any:
+        data = body if raw else json.dumps(body) if body is not None else ""
+        return getattr(self.client, method)(
+            f"/api/v1{path}",
+            data=data,
+            content_type="application/json",
+            headers=self._headers(idempotency_key, headers),
+        )
+
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        return self._send("post", path, body, idempotency_key, headers, raw)
+
+    def put(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        return self._send("put", path, body, idempotency_key, headers, False)
+
+    def patch(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        return self._send("patch", path, body, idempotency_key, headers, False)
+
+    def delete(self, path: str, *, headers: dict[str, str] | None = None) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self._headers(None, headers))
+
+
+def token_for(user: Any) -> str:
+    from agora.accounts.services import token_issue
+
+    return token_issue(email=user.email, password="pass-word-123", ip="127.0.0.1").token
+
+
+@pytest.fixture
+def anon() -> ApiClient:
+    return ApiClient()
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def operator_user(db: Any) -> Any:
+    return UserFactory(is_operator=True, is_staff=True)
+
+
+@pytest.fixture
+def as_user(user: Any) -> ApiClient:
+    return ApiClient(token_for(user))
+
+
+@pytest.fixture
+def as_operator(operator_user: Any) -> ApiClient:
+    return ApiClient(token_for(operator_user))
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is problem+json with this status and code; return its body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert {"type", "title", "detail"} <= body.keys()
+    return body
