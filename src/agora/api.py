@@ -15,7 +15,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from agora.accounts.api import router as accounts_router
+from agora.catalog.api import operator_router as catalog_operator_router
+from agora.catalog.api import router as catalog_router
 from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
+from agora.vendors.api import operator_router as vendors_operator_router
+from agora.vendors.api import router as vendors_router
 
 logger = logging.getLogger("agora.api")
 
@@ -119,3 +123,7 @@ def on_unhandled(request: HttpRequest, error: Exception) -> HttpResponse:
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", vendors_router)
+api.add_router("/", vendors_operator_router)
+api.add_router("/", catalog_router)
+api.add_router("/", catalog_operator_router)

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "ninja",
     "agora.core",
     "agora.accounts",
+    "agora.vendors",
+    "agora.catalog",
     "agora.web",
     "agora.demo",
 ]
@@ -217,13 +219,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("AGORA_STATIC_MANIFEST", not DEBUG)
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "agora.core.staticfiles.StaticFilesStorage"},
 }
 # Serve straight from the apps' static folders when collectstatic has not run (tests).
 WHITENOISE_USE_FINDERS = env_bool("AGORA_STATIC_FINDERS", True)

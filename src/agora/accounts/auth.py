@@ -44,3 +44,16 @@ def acting_user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     return user
+
+
+def optional_user(request: HttpRequest) -> User | None:
+    """The bearer-token user of a public endpoint, or None when no token was sent.
+
+    A token that was sent but is bad is still an error (401): a client should learn that
+    its credentials stopped working rather than silently see the anonymous view.
+    """
+    error = getattr(request, "bearer_error", None)
+    if error is not None:
+        raise error
+    token = getattr(request, "api_token", None)
+    return token.user if token is not None else None

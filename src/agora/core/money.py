@@ -112,7 +112,10 @@ class Money:
 
 
 class MoneySchema(Schema):
-    amount: int = Field(description="Integer amount in the currency's minor units (pence, cents).")
+    # strict: lax mode would turn 45.0 into 45, "4599" into 4599 and `true` into 1.
+    amount: int = Field(
+        strict=True, description="Integer amount in the currency's minor units (pence, cents)."
+    )
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP.")
 
     @field_validator("currency")

@@ -65,7 +65,7 @@ def paginate(
     fields = [name.lstrip("-") for name in ordering]
     if cursor:
         try:
-            values = [_decode(v) for v in signing.loads(cursor, salt=_SALT)]
+            values = [_decode(v) for v in signing.loads(cursor, salt=_salt(queryset, ordering))]
         except (signing.BadSignature, TypeError, ValueError) as error:
             raise InvalidInput(
                 "The cursor is not valid.",
@@ -80,9 +80,20 @@ def paginate(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = signing.dumps(
-            [_encode(_attr(last, field)) for field in fields], salt=_SALT, compress=True
+            [_encode(_attr(last, field)) for field in fields],
+            salt=_salt(queryset, ordering),
+            compress=True,
         )
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def _salt(queryset: QuerySet[Any], ordering: tuple[str, ...]) -> str:
+    """Bind a cursor to the list that issued it (model and sort keys).
+
+    Another list's cursor then fails the signature check and becomes InvalidInput, instead
+    of reaching the database as, say, a vendor's name compared with a timestamp (a 500).
+    """
+    return f"{_SALT}:{queryset.model._meta.label_lower}:{','.join(ordering)}"
 
 
 def _attr(obj: Any, path: str) -> Any:

@@ -5,8 +5,9 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts
+from agora.demo import accounts, marketplace
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
+    ("vendors and listings", marketplace.load),
 ]
