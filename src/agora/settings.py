@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ninja",
     "agora.core",
     "agora.accounts",
+    "agora.payments",
     "agora.vendors",
     "agora.catalog",
     "agora.web",

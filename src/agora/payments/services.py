@@ -1,0 +1,207 @@
+"""What bookings and checkout call to take and give back money (ARCHITECTURE.md "Money
+flow"): charge through the gateway, record the sale with frozen commission and fee, post
+it to the ledger — all in one transaction, under the ledger guard. Payments knows no
+bookings or orders: callers pass a `reference` and the values commission rules need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+
+from agora.core.errors import NotFound
+from agora.core.money import Money
+from agora.payments import flows
+from agora.payments.commission import CommissionRuleSpec, SaleContext, fees_for
+from agora.payments.errors import PaymentError, PaymentErrorCode
+from agora.payments.gateway import get_gateway
+from agora.payments.guard import money_change
+from agora.payments.models import CommissionRule, Payment, PaymentStatus, Refund
+from agora.payments.selectors import reference_state
+
+__all__ = [
+    "SaleContext",
+    "SalePart",
+    "escrow_release",
+    "payment_collect",
+    "payments_collect",
+    "refund_create",
+]
+
+
+@dataclass(frozen=True)
+class SalePart:
+    """One vendor's part of a charge."""
+
+    reference: str
+    amount: Money
+    sale: SaleContext
+
+
+def commission_rules() -> list[CommissionRuleSpec]:
+    return [
+        CommissionRuleSpec(
+            priority=rule.priority,
+            percent_bp=rule.percent_bp,
+            fixed_amount=rule.fixed_amount,
+            minimum_amount=rule.minimum_amount,
+            maximum_amount=rule.maximum_amount,
+            listing_id=rule.listing_id,
+            category_path=rule.category_path or None,
+            vendor_tier=rule.vendor_tier or None,
+            currency=rule.currency or None,
+            rule_id=rule.pk,
+        )
+        for rule in CommissionRule.objects.filter(is_active=True)
+    ]
+
+
+def payments_collect(
+    *, charge_group: str, parts: list[SalePart], payment_method: str, idempotency_key: str
+) -> list[Payment]:
+    """Charge the customer once for every part and record each vendor's sale.
+
+    A decline raises CardDeclined / InsufficientFunds (402) before anything is written.
+    Precondition: called inside the caller's transaction (a booking or checkout row
+    locked), so the sale and the caller's state change commit together.
+    """
+    if not parts:
+        raise ValueError("nothing to charge")
+    currency = parts[0].amount.currency
+    if any(part.amount.currency != currency for part in parts):
+        raise PaymentError(
+            "One charge cannot mix currencies.", code=PaymentErrorCode.CURRENCY_MISMATCH, status=422
+        )
+    existing = list(Payment.objects.filter(reference__in=[p.reference for p in parts]))
+    if existing:
+        if len(existing) == len(parts) and {p.charge_group for p in existing} == {charge_group}:
+            return existing  # already collected by an earlier attempt
+        raise PaymentError("These references are paid already.", code=PaymentErrorCode.ALREADY_PAID)
+    total = Money(sum(part.amount.amount for part in parts), currency)
+    gateway = get_gateway()
+    authorization = gateway.authorize(
+        amount=total,
+        payment_method=payment_method,
+        idempotency_key=f"{idempotency_key}:authorize",
+        metadata={"charge_group": charge_group},
+    )
+    gateway.capture(
+        charge_id=authorization.charge_id,
+        amount=total,
+        idempotency_key=f"{idempotency_key}:capture",
+    )
+    rules = commission_rules()
+    payments = []
+    with money_change():
+        for part in parts:
+            fees = fees_for(part.amount, part.sale, rules)
+            payments.append(
+                Payment.objects.create(
+                    reference=part.reference,
+                    charge_group=charge_group,
+                    vendor_id=part.sale.vendor_id,
+                    currency=currency,
+                    gross_amount=part.amount.amount,
+                    commission_amount=fees.commission.amount,
+                    fee_amount=fees.processing_fee.amount,
+                    commission_rule_id=fees.rule_id,
+                    gateway=gateway.name,
+                    charge_id=authorization.charge_id,
+                    payment_method=payment_method,
+                )
+            )
+            flows.post_capture(
+                reference=part.reference,
+                vendor_id=part.sale.vendor_id,
+                gross=part.amount,
+                commission=fees.commission,
+                processing_fee=fees.processing_fee,
+                idempotency_key=f"{part.reference}:capture",
+            )
+    return payments
+
+
+def payment_collect(
+    *, reference: str, amount: Money, payment_method: str, sale: SaleContext, idempotency_key: str
+) -> Payment:
+    """Charge one vendor's sale (a booking)."""
+    return payments_collect(
+        charge_group=reference,
+        parts=[SalePart(reference=reference, amount=amount, sale=sale)],
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+@transaction.atomic
+def refund_create(
+    *, reference: str, amount: Money | None, reason: str, actor: object | None, idempotency_key: str
+) -> Refund | None:
+    """Give back `amount` (None: all that is refundable) of `reference`'s payment.
+
+    Reverses vendor share, commission and fee in proportion (flows.post_refund) and never
+    refunds more than was captured (409 refund_exceeds_captured). A retry with the same
+    key returns the first refund. Returns None when nothing is left to refund.
+    """
+    replay = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if replay is not None:
+        return replay
+    payment = Payment.objects.select_for_update().filter(reference=reference).first()
+    if payment is None:
+        raise NotFound(f"No payment for {reference}.")
+    currency = payment.currency
+    if amount is None:
+        amount = reference_state(
+            reference=reference, vendor_id=payment.vendor_id, currency=currency
+        ).refundable
+        if amount.amount == 0:
+            return None
+    if amount.currency != currency:
+        raise PaymentError(
+            f"The payment is in {currency}.", code=PaymentErrorCode.CURRENCY_MISMATCH, status=422
+        )
+    gateway = get_gateway()
+    with money_change():
+        flows.post_refund(
+            reference=reference,
+            vendor_id=payment.vendor_id,
+            amount=amount,
+            idempotency_key=f"{idempotency_key}:ledger",
+        )
+        result = gateway.refund(
+            charge_id=payment.charge_id, amount=amount, idempotency_key=idempotency_key
+        )
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=amount.amount,
+            currency=currency,
+            reason=reason[:300],
+            idempotency_key=idempotency_key,
+            gateway_refund_id=result.id,
+            created_by_id=getattr(actor, "pk", None),
+        )
+        Payment.objects.filter(pk=payment.pk).update(
+            refunded_amount=F("refunded_amount") + amount.amount
+        )
+        payment.refresh_from_db(fields=["refunded_amount"])
+        status = (
+            PaymentStatus.REFUNDED
+            if payment.refunded_amount == payment.gross_amount
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+        Payment.objects.filter(pk=payment.pk).update(status=status)
+    return refund
+
+
+@transaction.atomic
+def escrow_release(*, reference: str) -> bool:
+    """Move what `reference` holds in escrow to its vendor's available balance. True when
+    the reference is settled (released now or nothing was held)."""
+    payment = Payment.objects.filter(reference=reference).only("vendor_id").first()
+    if payment is None:
+        return True
+    flows.post_escrow_release(
+        reference=reference, vendor_id=payment.vendor_id, idempotency_key=f"{reference}:release"
+    )
+    return True
