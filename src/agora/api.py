@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from agora.accounts.api import router as accounts_router
+from agora.bookings.api import router as bookings_router
 from agora.catalog.api import operator_router as catalog_operator_router
 from agora.catalog.api import router as catalog_router
 from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
@@ -127,3 +128,4 @@ api.add_router("/", vendors_router)
 api.add_router("/", vendors_operator_router)
 api.add_router("/", catalog_router)
 api.add_router("/", catalog_operator_router)
+api.add_router("/", bookings_router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "agora.payments",
     "agora.vendors",
     "agora.catalog",
+    "agora.bookings",
     "agora.web",
     "agora.demo",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -33,12 +33,38 @@ def check_schema(schema: dict[str, Any], *, field: str = "attribute_schema") -> 
                 }
             ],
         ) from error
+    for path in _references(schema):
+        # Schemas are merged down the tree, so a reference could point at definitions that
+        # another level replaces; an unresolvable one would fail every listing with a 500.
+        raise InvalidInput(
+            "Attribute schemas cannot use references ($ref); write the definition inline.",
+            errors=[
+                {
+                    "loc": ["body", field, *path],
+                    "msg": "references are not supported",
+                    "type": "schema",
+                }
+            ],
+        )
     if schema.get("type", "object") != "object":
         raise InvalidInput(
             "The attribute schema must describe an object.",
             errors=[{"loc": ["body", field, "type"], "msg": "must be 'object'", "type": "schema"}],
         )
     return schema
+
+
+def _references(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The paths of every `$ref` / `$dynamicRef` keyword in a schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str):
+                yield (*path, key)
+            else:
+                yield from _references(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _references(item, (*path, str(index)))
 
 
 def merged_schema(chain: Sequence[dict[str, Any]]) -> dict[str, Any]:

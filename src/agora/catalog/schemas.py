@@ -11,6 +11,8 @@ from agora.catalog.models import City, Listing, ListingImage, ProductVariant
 from agora.core.money import MoneySchema
 from agora.vendors.schemas import StrictIn
 
+MAX_INT = 2**31 - 1  # the integer columns' limit on PostgreSQL
+
 
 class CategoryOut(Schema):
     slug: str
@@ -84,9 +86,9 @@ class ListingIn(StrictIn):
     slot_step_minutes: int | None = Field(None, ge=5, le=1440)
     auto_accept: bool = False
     sku: str | None = Field(None, max_length=64)
-    stock: int | None = Field(None, ge=0)
-    low_stock_threshold: int | None = Field(None, ge=0)
-    weight_grams: int | None = Field(None, ge=0)
+    stock: int | None = Field(None, ge=0, le=MAX_INT)
+    low_stock_threshold: int | None = Field(None, ge=0, le=MAX_INT)
+    weight_grams: int | None = Field(None, ge=0, le=MAX_INT)
 
 
 class ListingPatchIn(StrictIn):
@@ -105,9 +107,9 @@ class ListingPatchIn(StrictIn):
     slot_step_minutes: int | None = Field(None, ge=5, le=1440)
     auto_accept: bool | None = None
     sku: str | None = Field(None, max_length=64)
-    stock: int | None = Field(None, ge=0)
-    low_stock_threshold: int | None = Field(None, ge=0)
-    weight_grams: int | None = Field(None, ge=0)
+    stock: int | None = Field(None, ge=0, le=MAX_INT)
+    low_stock_threshold: int | None = Field(None, ge=0, le=MAX_INT)
+    weight_grams: int | None = Field(None, ge=0, le=MAX_INT)
 
 
 class VendorBriefOut(Schema):
@@ -131,8 +133,8 @@ class VariantIn(StrictIn):
     name: str = Field(min_length=1, max_length=120)
     sku: str = Field("", max_length=64)
     price: MoneySchema | None = None
-    stock: int = Field(0, ge=0)
-    low_stock_threshold: int = Field(0, ge=0)
+    stock: int = Field(0, ge=0, le=MAX_INT)
+    low_stock_threshold: int = Field(0, ge=0, le=MAX_INT)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -256,7 +258,7 @@ class PriceRuleIn(StrictIn):
     option: str = Field(min_length=1, max_length=64)
     label: str = Field("", max_length=120)
     adjustment: str
-    amount: int = 0
+    amount: int = Field(0, ge=-MAX_INT, le=MAX_INT)
     multiplier_bp: int = 10000
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from math import cos, radians
+from math import cos, isfinite, radians
 from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -163,6 +163,18 @@ def _filtered(filters: ListingFilters) -> QuerySet[Listing]:
                     {"loc": ["query", "radius_km"], "msg": "needs lat and lng", "type": "missing"}
                 ],
             )
+        for name, value in (
+            ("lat", filters.lat),
+            ("lng", filters.lng),
+            ("radius_km", filters.radius_km),
+        ):
+            if not isfinite(value):
+                raise InvalidInput(
+                    f"{name} must be a finite number.",
+                    errors=[
+                        {"loc": ["query", name], "msg": "must be finite", "type": "finite_number"}
+                    ],
+                )
         # A bounding box on the vendor's coordinates: one indexed range filter. Good to
         # within the box's corners; exact great-circle ranking belongs to search.
         lat_delta = filters.radius_km / 111.0

@@ -39,6 +39,7 @@ from agora.vendors.models import Vendor
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 THUMBNAIL_SIZE = (480, 480)
 MAX_IMAGE_PIXELS = 40_000_000
+MAX_AMOUNT = 2**31 - 1  # the integer columns' limit on PostgreSQL
 
 
 def _require_operator(actor: User) -> None:
@@ -146,6 +147,8 @@ COMMON_FIELDS = frozenset({"title", "description", "category", "price", "attribu
 # are absent: a listing cannot be moved to another vendor or rated by its seller.
 EDITABLE_LISTING_FIELDS = COMMON_FIELDS | SERVICE_FIELDS | PRODUCT_FIELDS
 VENDOR_SETTABLE_STATUSES = frozenset(ListingStatus.values)
+# Listing fields that may be cleared with null; every other editable field is NOT NULL.
+NULLABLE_LISTING_FIELDS = frozenset({"duration_minutes", "slot_step_minutes"})
 
 
 def _category(slug: str) -> Category:
@@ -178,6 +181,8 @@ def _check_price(price: Money, vendor: Vendor) -> None:
         raise field_error("price.currency", f"this vendor sells in {vendor.currency}")
     if price.amount < 0:
         raise field_error("price.amount", "must not be negative")
+    if price.amount > MAX_AMOUNT:
+        raise field_error("price.amount", f"at most {MAX_AMOUNT}")
 
 
 @transaction.atomic
@@ -238,6 +243,9 @@ def listing_update(*, actor: User, listing: Listing, changes: dict[str, Any]) ->
     forbidden = set(changes) - EDITABLE_LISTING_FIELDS
     if forbidden:
         raise field_error(sorted(forbidden)[0], "is not a field you can set")
+    nulled = sorted(f for f, v in changes.items() if v is None and f not in NULLABLE_LISTING_FIELDS)
+    if nulled:
+        raise field_error(nulled[0], "must not be null")
     if "status" in changes and changes["status"] not in VENDOR_SETTABLE_STATUSES:
         raise field_error("status", "one of draft, active, archived")
     if "title" in changes and not str(changes["title"]).strip():
@@ -386,6 +394,11 @@ def _open_image(upload: UploadedFile) -> Image.Image:
             )
         image.load()
         return image
+    except Image.DecompressionBombError as error:
+        raise InvalidInput(
+            "The image has too many pixels.",
+            errors=[{"loc": ["file"], "msg": "too large", "type": "file"}],
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise InvalidInput(
             "That file is not an image.",

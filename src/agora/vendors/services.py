@@ -10,8 +10,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
@@ -64,6 +66,9 @@ EDITABLE_PROFILE_FIELDS = frozenset(
         "vertical",
     }
 )
+
+# Profile fields that may be cleared with null; every other editable field is NOT NULL.
+NULLABLE_PROFILE_FIELDS = frozenset({"city", "lat", "lng"})
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -146,6 +151,9 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: dict[str, Any]) -> Ve
     forbidden = set(changes) - EDITABLE_PROFILE_FIELDS
     if forbidden:
         raise field_error(sorted(forbidden)[0], "is not a field you can set")
+    nulled = sorted(f for f, v in changes.items() if v is None and f not in NULLABLE_PROFILE_FIELDS)
+    if nulled:
+        raise field_error(nulled[0], "must not be null")
     if "name" in changes and not str(changes["name"]).strip():
         raise field_error("name", "must not be blank")
     if "timezone" in changes:
@@ -179,6 +187,12 @@ def _decide(vendor: Vendor, target: str, *, actor: User, reason: str, **updates:
 
 @transaction.atomic
 def vendor_approve(*, actor: User, vendor: Vendor, reason: str = "") -> Vendor:
+    if vendor.status != VendorStatus.PENDING:
+        # suspended → active is a reinstatement, not an approval (see vendor_reinstate).
+        raise InvalidTransition(
+            f"Only a pending vendor can be approved; this one is {vendor.status}.",
+            extra={"from": vendor.status, "to": VendorStatus.ACTIVE},
+        )
     return _decide(vendor, VendorStatus.ACTIVE, actor=actor, reason=reason, approved_at=clock.now())
 
 
@@ -235,6 +249,10 @@ def staff_invite(
         raise field_error("role", f"must be one of {', '.join(StaffRole.values)}")
     _require_can_manage_role(actor_role=actor_role, role=role)
     email = normalize_email(email)
+    try:
+        validate_email(email)
+    except DjangoValidationError as error:
+        raise field_error("email", "not a valid e-mail address") from error
     if VendorMembership.objects.filter(vendor=vendor, user__email__iexact=email).exists():
         raise VendorError(
             "That person is already on this vendor's staff.", code=VendorErrorCode.ALREADY_MEMBER
@@ -372,7 +390,13 @@ def _sniff_document(upload: UploadedFile) -> str:
         with Image.open(io.BytesIO(upload.read())) as image:
             image.verify()
             image_format = image.format or ""
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as error:
         raise InvalidInput(
             "The document must be a PDF or a JPEG, PNG or WebP image.",
             errors=[{"loc": ["file"], "msg": "not a PDF or supported image", "type": "file"}],

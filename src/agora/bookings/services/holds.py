@@ -1,0 +1,260 @@
+"""Taking capacity: holds and rescheduling. The invariant they keep: a capacity unit never
+has more seats taken, at any instant, than it has (ARCHITECTURE.md invariant 1)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from agora.accounts.models import User
+from agora.availability import conflicting_seats, is_bookable_start
+from agora.bookings.errors import BookingError, BookingErrorCode, invalid_slot, slot_unavailable
+from agora.bookings.models import Booking, BookingStatus, CapacityUnit, PickupOption
+from agora.bookings.services.context import BookingContext, booking_context, occupancies
+from agora.bookings.states import BOOKING_LIFECYCLE
+from agora.catalog.models import Listing
+from agora.catalog.pricing import PriceRuleSpec, PricingError, resolve_price
+from agora.core import clock
+from agora.core.audit import audit_log
+from agora.core.errors import InvalidInput, InvalidTransition
+from agora.core.locking import lock_row, retry_when_busy
+from agora.core.money import Money
+
+
+def _jsonable(pickup: dict[str, Any] | None) -> dict[str, Any] | None:
+    if pickup is None:
+        return None
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in pickup.items()}
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput(
+            "Times need a UTC offset, e.g. 2026-12-01T09:00:00+00:00.",
+            errors=[{"loc": ["body", "start"], "msg": "needs an offset", "type": "datetime"}],
+        )
+    return value.astimezone(clock.now().tzinfo)
+
+
+def _price(listing: Listing, options: dict[str, str]) -> Money:
+    if not options:
+        return listing.price
+    rules = [
+        PriceRuleSpec(r.dimension, r.option, r.adjustment, r.amount, r.multiplier_bp, r.label)
+        for r in listing.price_rules.all()
+    ]
+    try:
+        return resolve_price(base=listing.price, rules=rules, selection=options).total
+    except PricingError as error:
+        raise InvalidInput(
+            str(error),
+            errors=[
+                {"loc": ["body", "options", error.dimension], "msg": str(error), "type": "enum"}
+            ],
+        ) from error
+
+
+def _pickup_fee(listing: Listing, pickup: dict[str, Any]) -> Money:
+    option = PickupOption.objects.filter(listing=listing).first()
+    if option is None:
+        raise InvalidInput(
+            "This service does not offer pickup and drop.",
+            errors=[{"loc": ["body", "pickup"], "msg": "not offered", "type": "value_error"}],
+        )
+    if pickup["pickup_before"] <= pickup["pickup_after"]:
+        raise InvalidInput(
+            "The pickup window must end after it starts.",
+            errors=[
+                {
+                    "loc": ["body", "pickup", "pickup_before"],
+                    "msg": "before start",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return Money(option.fee_amount, listing.currency)
+
+
+def _expire_stale_holds(
+    context: BookingContext, start: datetime, end: datetime, now: datetime
+) -> None:
+    """Holds past their expiry that overlap [start, end) become `expired` now, inside the
+    booker's locked transaction: the seat is free to this booker at once, whatever the
+    sweeping task has done, and PostgreSQL's exclusion constraint sees it free too."""
+    stale = Booking.objects.filter(
+        unit=context.unit,
+        status=BookingStatus.HELD,
+        hold_expires_at__lte=now,
+        blocked_from__lt=end,
+        blocked_until__gt=start,
+    )
+    for booking in stale:
+        BOOKING_LIFECYCLE.apply(booking, BookingStatus.EXPIRED, actor=None, reason="hold expired")
+
+
+def _check_capacity(
+    context: BookingContext,
+    *,
+    start: datetime,
+    end: datetime,
+    seats: int,
+    now: datetime,
+    exclude: int | None,
+) -> tuple[datetime, datetime]:
+    """Precondition: the unit's row is locked. Returns the blocked span of [start, end)."""
+    blocked_from, blocked_until = context.rules.blocked_span(start, end)
+    _expire_stale_holds(context, blocked_from, blocked_until, now)
+    taken = conflicting_seats(
+        context.rules,
+        start,
+        end,
+        occupancies(
+            context, start=blocked_from, end=blocked_until, now=now, exclude_booking_id=exclude
+        ),
+    )
+    if taken + seats > context.capacity:
+        raise slot_unavailable()
+    return blocked_from, blocked_until
+
+
+def _check_start(context: BookingContext, start: datetime, now: datetime) -> None:
+    if not is_bookable_start(context.schedule, context.rules, start, now=now):
+        raise invalid_slot(
+            "That start is not a bookable slot: outside opening hours, off the slot grid, "
+            "too soon or too far ahead. See GET /listings/{id}/slots."
+        )
+
+
+def booking_hold(
+    *,
+    customer: User,
+    listing: Listing,
+    start: datetime,
+    notes: str = "",
+    pickup: dict[str, Any] | None = None,
+    options: dict[str, str] | None = None,
+) -> Booking:
+    """Hold one seat of a slot for `AGORA_HOLD_MINUTES` while the customer pays.
+
+    Precondition: `listing` is visible to `customer` (a public service listing). Taken or
+    full → 409 slot_unavailable; not a slot → 422 invalid_slot.
+    """
+    start = _utc(start)
+    context = booking_context(listing=listing)
+    price = _price(listing, options or {})
+    if pickup is not None:
+        price = price + _pickup_fee(listing, pickup)
+    _check_start(context, start, clock.now())
+    return _take_hold(
+        context, customer=customer, start=start, price=price, notes=notes, pickup=pickup
+    )
+
+
+@retry_when_busy()
+def _take_hold(
+    context: BookingContext,
+    *,
+    customer: User,
+    start: datetime,
+    price: Money,
+    notes: str,
+    pickup: dict[str, Any] | None,
+) -> Booking:
+    lock_row(CapacityUnit.objects.filter(pk=context.unit.pk))
+    now = clock.now()
+    end = start + context.rules.duration
+    blocked_from, blocked_until = _check_capacity(
+        context, start=start, end=end, seats=1, now=now, exclude=None
+    )
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                listing=context.listing,
+                vendor_id=context.listing.vendor_id,
+                customer=customer,
+                unit=context.unit,
+                exclusive_unit_id=context.unit.pk if context.capacity == 1 else None,
+                status=BookingStatus.HELD,
+                start=start,
+                end=end,
+                blocked_from=blocked_from,
+                blocked_until=blocked_until,
+                hold_expires_at=now + timedelta(minutes=settings.AGORA_HOLD_MINUTES),
+                price_amount=price.amount,
+                currency=price.currency,
+                notes=notes,
+                pickup=_jsonable(pickup),
+                created_at=now,
+            )
+    except IntegrityError as error:
+        # PostgreSQL's exclusion constraint: the schema itself refused an overlap.
+        raise slot_unavailable() from error
+    audit_log(
+        actor=customer,
+        action="booking.held",
+        target=booking,
+        data={"to": BookingStatus.HELD, "start": start.isoformat()},
+    )
+    return booking
+
+
+RESCHEDULABLE = frozenset({BookingStatus.HELD, BookingStatus.PENDING, BookingStatus.ACCEPTED})
+
+
+def booking_reschedule(*, actor: User, booking: Booking, start: datetime) -> Booking:
+    """Move a booking to another slot with the same guarantees as a new booking; the old
+    and new times stay in its history."""
+    start = _utc(start)
+    if (
+        booking.status == BookingStatus.HELD
+        and booking.hold_expires_at
+        and booking.hold_expires_at <= clock.now()
+    ):
+        raise BookingError(
+            "The hold has expired; book the slot again.", code=BookingErrorCode.HOLD_EXPIRED
+        )
+    if booking.status not in RESCHEDULABLE:
+        raise InvalidTransition(
+            f"A {booking.status} booking cannot be rescheduled.",
+            extra={"from": booking.status, "to": "rescheduled"},
+        )
+    context = booking_context(listing=booking.listing)
+    _check_start(context, start, clock.now())
+    return _move(context, actor=actor, booking_id=booking.pk, start=start)
+
+
+@retry_when_busy()
+def _move(context: BookingContext, *, actor: User, booking_id: int, start: datetime) -> Booking:
+    lock_row(CapacityUnit.objects.filter(pk=context.unit.pk))
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if booking.status not in RESCHEDULABLE:
+        raise InvalidTransition(f"A {booking.status} booking cannot be rescheduled.")
+    now = clock.now()
+    end = start + context.rules.duration
+    blocked_from, blocked_until = _check_capacity(
+        context, start=start, end=end, seats=booking.seats, now=now, exclude=booking.pk
+    )
+    previous = booking.start
+    try:
+        with transaction.atomic():
+            Booking.objects.filter(pk=booking.pk).update(
+                start=start, end=end, blocked_from=blocked_from, blocked_until=blocked_until
+            )
+    except IntegrityError as error:
+        raise slot_unavailable() from error
+    booking.start, booking.end = start, end
+    booking.blocked_from, booking.blocked_until = blocked_from, blocked_until
+    audit_log(
+        actor=actor,
+        action="booking.rescheduled",
+        target=booking,
+        data={
+            "from_start": previous.isoformat(),
+            "to_start": start.isoformat(),
+            "status": booking.status,
+        },
+    )
+    return booking

@@ -1,0 +1,259 @@
+"""A booking's life after the hold: payment, the vendor's decision, the work, and every
+way it can end. Each move goes through BOOKING_LIFECYCLE (audited, conditional UPDATE);
+each one that moves money calls the payments services in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from agora.accounts.models import User
+from agora.bookings.errors import BookingError, BookingErrorCode
+from agora.bookings.models import Booking, BookingStatus, CancellationPolicy
+from agora.bookings.states import BOOKING_LIFECYCLE
+from agora.core import clock
+from agora.core.errors import Forbidden, InvalidTransition
+from agora.core.money import Money
+from agora.payments import services as payments
+
+
+def _locked(booking: Booking) -> Booking:
+    """The booking's row, locked and fresh (the caller's copy may be stale)."""
+    return (
+        Booking.objects.select_for_update()
+        .select_related("listing", "listing__category", "vendor")
+        .get(pk=booking.pk)
+    )
+
+
+def _commission_inputs(booking: Booking) -> payments.SaleContext:
+    return payments.SaleContext(
+        vendor_id=booking.vendor_id,
+        vendor_tier=booking.vendor.tier,
+        category_path=booking.listing.category.path,
+        listing_id=booking.listing_id,
+    )
+
+
+@transaction.atomic
+def booking_pay(
+    *, customer: User, booking: Booking, payment_method: str, idempotency_key: str
+) -> Booking:
+    """Pay a held booking. Declined → PaymentError (402) and the hold stays as it was."""
+    booking = _locked(booking)
+    if booking.customer_id != customer.pk:
+        raise Forbidden("Only the customer who holds the booking pays for it.")
+    if booking.status != BookingStatus.HELD:
+        raise InvalidTransition(
+            f"Only a held booking can be paid; this one is {booking.status}.",
+            extra={"from": booking.status, "to": "paid"},
+        )
+    now = clock.now()
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        raise BookingError(
+            "The hold has expired; book the slot again.", code=BookingErrorCode.HOLD_EXPIRED
+        )
+    payment = payments.payment_collect(
+        reference=booking.reference,
+        amount=Money(booking.price_amount, booking.currency),
+        payment_method=payment_method,
+        sale=_commission_inputs(booking),
+        idempotency_key=f"{booking.reference}:pay:{idempotency_key}",
+    )
+    auto = booking.listing.auto_accept
+    return BOOKING_LIFECYCLE.apply(
+        booking,
+        BookingStatus.ACCEPTED if auto else BookingStatus.PENDING,
+        actor=customer,
+        reason="paid; accepted automatically" if auto else "paid",
+        data={"payment_reference": payment.charge_id},
+        updates={
+            "paid_at": now,
+            "payment_reference": payment.charge_id,
+            "accepted_at": now if auto else None,
+        },
+    )
+
+
+def _refund(booking: Booking, *, amount: Money | None, reason: str, actor: User | None) -> None:
+    if booking.paid_at is None:
+        return
+    payments.refund_create(
+        reference=booking.reference,
+        amount=amount,
+        reason=reason,
+        actor=actor,
+        idempotency_key=f"{booking.reference}:refund:{reason}",
+    )
+
+
+@transaction.atomic
+def booking_accept(*, actor: User, booking: Booking) -> Booking:
+    booking = _locked(booking)
+    return BOOKING_LIFECYCLE.apply(
+        booking, BookingStatus.ACCEPTED, actor=actor, updates={"accepted_at": clock.now()}
+    )
+
+
+@transaction.atomic
+def booking_decline(*, actor: User, booking: Booking, reason: str = "") -> Booking:
+    """The vendor declines: the customer is refunded in full."""
+    booking = _locked(booking)
+    BOOKING_LIFECYCLE.check(booking.status, BookingStatus.DECLINED)
+    _refund(booking, amount=None, reason="declined", actor=actor)
+    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.DECLINED, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def booking_start(*, actor: User, booking: Booking) -> Booking:
+    booking = _locked(booking)
+    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.IN_PROGRESS, actor=actor)
+
+
+@transaction.atomic
+def booking_complete(*, actor: User, booking: Booking) -> Booking:
+    """Done: starts the escrow clock (released AGORA_ESCROW_RELEASE_HOURS later)."""
+    booking = _locked(booking)
+    return BOOKING_LIFECYCLE.apply(
+        booking, BookingStatus.COMPLETED, actor=actor, updates={"completed_at": clock.now()}
+    )
+
+
+@transaction.atomic
+def booking_no_show(*, actor: User, booking: Booking) -> Booking:
+    """The customer did not come. Only once the start has passed; nothing is refunded."""
+    booking = _locked(booking)
+    BOOKING_LIFECYCLE.check(booking.status, BookingStatus.NO_SHOW)
+    if clock.now() < booking.start:
+        raise InvalidTransition(
+            "A booking can be marked no-show only after its start.",
+            extra={"from": booking.status, "to": BookingStatus.NO_SHOW},
+        )
+    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.NO_SHOW, actor=actor)
+
+
+def cancellation_fee(
+    booking: Booking, *, by_vendor: bool, policy: CancellationPolicy | None
+) -> Money:
+    """What the customer forfeits: nothing when the vendor cancels, when nothing was paid,
+    or when cancelling before the free-cancellation deadline; otherwise the late fee."""
+    zero = Money(0, booking.currency)
+    if by_vendor or booking.paid_at is None or booking.status == BookingStatus.PENDING:
+        return zero
+    policy = policy or CancellationPolicy()
+    deadline = booking.start - timedelta(hours=policy.free_until_hours)
+    if clock.now() < deadline:
+        return zero
+    return Money(booking.price_amount, booking.currency).percent(policy.late_fee_bp)
+
+
+@transaction.atomic
+def booking_cancel(*, actor: User, booking: Booking, by_vendor: bool, reason: str = "") -> Booking:
+    booking = _locked(booking)
+    BOOKING_LIFECYCLE.check(booking.status, BookingStatus.CANCELLED)
+    policy = CancellationPolicy.objects.filter(vendor_id=booking.vendor_id).first()
+    fee = cancellation_fee(booking, by_vendor=by_vendor, policy=policy)
+    refund = Money(booking.price_amount - fee.amount, booking.currency)
+    if refund.amount > 0:
+        _refund(booking, amount=refund, reason="cancelled", actor=actor)
+    data: dict[str, Any] = {"by": "vendor" if by_vendor else "customer", "fee": fee.amount}
+    return BOOKING_LIFECYCLE.apply(
+        booking,
+        BookingStatus.CANCELLED,
+        actor=actor,
+        reason=reason,
+        data=data,
+        updates={"cancelled_at": clock.now(), "cancellation_fee_amount": fee.amount},
+    )
+
+
+# --- automatic moves (tasks) ----------------------------------------------------------------
+
+
+def expire_stale_holds(*, limit: int = 500) -> int:
+    """Held bookings past their expiry → expired. The seat was already free to bookers."""
+    now = clock.now()
+    expired = 0
+    ids = list(
+        Booking.objects.filter(status=BookingStatus.HELD, hold_expires_at__lte=now).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    for booking_id in ids:
+        with transaction.atomic():
+            booking = (
+                Booking.objects.select_for_update()
+                .filter(pk=booking_id, status=BookingStatus.HELD)
+                .first()
+            )
+            if booking is not None:
+                BOOKING_LIFECYCLE.apply(
+                    booking, BookingStatus.EXPIRED, actor=None, reason="hold expired"
+                )
+                expired += 1
+    return expired
+
+
+def expire_unanswered(*, limit: int = 200) -> int:
+    """Pending bookings the vendor did not answer within the acceptance timeout → expired,
+    refunded in full."""
+    now = clock.now()
+    done = 0
+    pending = Booking.objects.filter(
+        status=BookingStatus.PENDING, paid_at__isnull=False
+    ).select_related("vendor")
+    policies = {p.vendor_id: p for p in CancellationPolicy.objects.all()}
+    for booking in pending[:limit]:
+        timeout = (policies.get(booking.vendor_id) or CancellationPolicy()).acceptance_timeout_hours
+        if booking.paid_at and booking.paid_at + timedelta(hours=timeout) <= now:
+            with transaction.atomic():
+                fresh = _locked(booking)
+                if fresh.status != BookingStatus.PENDING:
+                    continue
+                _refund(fresh, amount=None, reason="not accepted in time", actor=None)
+                BOOKING_LIFECYCLE.apply(
+                    fresh, BookingStatus.EXPIRED, actor=None, reason="not accepted in time"
+                )
+                done += 1
+    return done
+
+
+def release_due_escrow(*, limit: int = 500) -> int:
+    """Completed bookings past the escrow window: funds move to the vendor's available
+    balance (unless a dispute froze them — payments refuses and we try again later)."""
+    from django.conf import settings
+
+    cutoff = clock.now() - timedelta(hours=settings.AGORA_ESCROW_RELEASE_HOURS)
+    released = 0
+    due = Booking.objects.filter(
+        status__in=[BookingStatus.COMPLETED, BookingStatus.REVIEWED],
+        completed_at__lte=cutoff,
+        escrow_released_at__isnull=True,
+        paid_at__isnull=False,
+    ).values_list("pk", flat=True)[:limit]
+    for booking_id in list(due):
+        with transaction.atomic():
+            booking = Booking.objects.select_for_update().get(pk=booking_id)
+            if booking.escrow_released_at is not None:
+                continue
+            if payments.escrow_release(reference=booking.reference):
+                Booking.objects.filter(pk=booking.pk).update(escrow_released_at=clock.now())
+                released += 1
+    return released
+
+
+@transaction.atomic
+def booking_confirm_pickup(*, actor: User, booking: Booking) -> Booking:
+    booking = _locked(booking)
+    if not booking.pickup:
+        raise InvalidTransition("This booking has no pickup to confirm.")
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.ACCEPTED):
+        raise InvalidTransition(f"A {booking.status} booking's pickup cannot be confirmed.")
+    Booking.objects.filter(pk=booking.pk).update(pickup_confirmed_at=clock.now())
+    booking.pickup_confirmed_at = clock.now()
+    from agora.core.audit import audit_log
+
+    audit_log(actor=actor, action="booking.pickup_confirmed", target=booking)
+    return booking
