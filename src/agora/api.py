@@ -19,6 +19,8 @@ from agora.bookings.api import router as bookings_router
 from agora.catalog.api import operator_router as catalog_operator_router
 from agora.catalog.api import router as catalog_router
 from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
+from agora.payments.api import operator_router as payments_operator_router
+from agora.payments.api import router as payments_router
 from agora.vendors.api import operator_router as vendors_operator_router
 from agora.vendors.api import router as vendors_router
 
@@ -129,3 +131,5 @@ api.add_router("/", vendors_operator_router)
 api.add_router("/", catalog_router)
 api.add_router("/", catalog_operator_router)
 api.add_router("/", bookings_router)
+api.add_router("/", payments_router)
+api.add_router("/", payments_operator_router)

@@ -25,3 +25,4 @@ class PaymentsConfig(AppConfig):
         connection_created.connect(
             _register_sqlite_functions, dispatch_uid="agora.payments.sqlite_functions"
         )
+        from agora.payments import tasks  # noqa: F401  (registers periodic jobs)

@@ -26,6 +26,7 @@ class PaymentErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     CURRENCY_MISMATCH = "currency_mismatch"
     ALREADY_PAID = "already_paid"
+    INVALID_RULE = "invalid_rule"
 
 
 class PaymentError(DomainError):

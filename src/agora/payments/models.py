@@ -458,3 +458,59 @@ class CommissionRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+
+
+class PayoutSchedule(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    MANUAL = "manual", "Manual (on demand)"
+
+
+class Payout(MoneyStateModel):
+    """Money leaving a vendor's available balance for their bank: pending → paid | failed
+    (a failed payout returns the money to available)."""
+
+    vendor_id = models.BigIntegerField(db_index=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    journal_transaction_id = models.BigIntegerField()
+    transfer_id = models.CharField(max_length=100, blank=True, default="")
+    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    requested_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payments_payout_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.pk} {self.amount} {self.currency} ({self.status})"
+
+
+class PayoutSettings(models.Model):
+    """A vendor's payout schedule and minimum amount (minor units)."""
+
+    vendor_id = models.BigIntegerField(unique=True)
+    schedule = models.CharField(
+        max_length=16, choices=PayoutSchedule.choices, default=PayoutSchedule.WEEKLY
+    )
+    minimum_amount = models.PositiveIntegerField(default=1000)
+    destination = models.CharField(
+        max_length=100, blank=True, default="", help_text="Connected account id."
+    )
+
+    def __str__(self) -> str:
+        return f"payout settings of {self.vendor_id}"
