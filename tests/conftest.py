@@ -13,10 +13,33 @@ from agora.core import clock
 from tests.factories import UserFactory
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the database's initial contents afterwards.
+
+    Migrations seed rows (content types, the category tree). A transactional test flushes
+    the tables when it ends; without serialized rollback Django then re-creates the content
+    types, and a later test *with* serialized rollback fails restoring its snapshot
+    (IntegrityError on django_content_type). One rule for every transactional test (race
+    tests, live_server tests) makes the outcome independent of test order.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None:
+            wants_transaction = marker.kwargs.get("transaction", False)
+        else:
+            wants_transaction = "live_server" in getattr(item, "fixturenames", ())
+        if not wants_transaction or (marker and marker.kwargs.get("serialized_rollback")):
+            continue
+        kwargs = {**(marker.kwargs if marker else {}), "transaction": True}
+        kwargs["serialized_rollback"] = True
+        args = marker.args if marker else ()
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings: Any) -> Iterator[None]:
-    # Argon2 is deliberately slow; tests check it is configured (test_settings) and then
-    # use a fast hasher so the suite stays quick.
+    # Argon2 is deliberately slow; a test checks it is configured
+    # (accounts/test_registration.py) and the rest use a fast hasher so the suite stays quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -99,6 +100,18 @@ def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
         429: ErrorCode.RATE_LIMITED,
     }.get(error.status_code, ErrorCode.CONFLICT)
     return problem_response(status=error.status_code, code=code, detail=str(error.message))
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, error: DataError) -> HttpResponse:
+    # Input the database cannot store (a NUL character, a value out of range) that slipped
+    # past validation: still the client's input, so 422 — never a 500.
+    logger.warning("database refused input on %s %s: %s", request.method, request.path, error)
+    return problem_response(
+        status=422,
+        code=ErrorCode.VALIDATION_ERROR,
+        detail="A value in the request cannot be stored (a NUL character, a number out of range).",
+    )
 
 
 @api.exception_handler(Http404)

@@ -81,7 +81,8 @@ def operator_create(*, email: str, password: str, name: str = "Operator") -> Use
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User(email=email, name=name)
-        _check_password(password, user=user)
+    # Promotion sets the password too, so it meets the same rules as a new account's.
+    _check_password(password, user=user)
     user.is_operator = True
     user.is_staff = True
     user.is_superuser = True

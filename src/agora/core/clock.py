@@ -1,7 +1,7 @@
 """The one source of "now" for domain code, so tests can move time.
 
 Domain code calls `clock.now()` instead of `timezone.now()`. Tests use `clock.frozen(at)`
-or `clock.travel(delta)`; the override is process-wide on purpose, so threads started by a
+or `clock.advance(delta)`; the override is process-wide on purpose, so threads started by a
 race test see the same time as the test.
 """
 

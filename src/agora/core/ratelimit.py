@@ -6,6 +6,7 @@ read-modify-save, so concurrent sign-in attempts are all counted.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +24,20 @@ class Window:
     ends_at: datetime
 
 
+def _ident_key(ident: str) -> str:
+    """`ident` as it appears in a counter's key: itself when short and printable, else a
+    digest. Idents come from clients (a 254-character e-mail address, a NUL), while the
+    key column is 255 characters and PostgreSQL cannot store NUL."""
+    if len(ident) <= 100 and ident.isprintable():
+        return ident
+    return "sha256:" + hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _window(scope: str, ident: str, window_seconds: int) -> Window:
     now = clock.now()
     index = int(now.timestamp()) // window_seconds
     ends_at = datetime.fromtimestamp((index + 1) * window_seconds, tz=now.tzinfo)
-    return Window(key=f"{scope}:{ident}:{window_seconds}:{index}", ends_at=ends_at)
+    return Window(key=f"{scope}:{_ident_key(ident)}:{window_seconds}:{index}", ends_at=ends_at)
 
 
 def count(*, scope: str, ident: str, window_seconds: int) -> int:
