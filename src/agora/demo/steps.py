@@ -5,9 +5,10 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts, marketplace
+from agora.demo import accounts, bookings, marketplace
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
     ("vendors and listings", marketplace.load),
+    ("schedules and bookings", bookings.load),
 ]
