@@ -20,6 +20,7 @@ from agora.bookings.api import router as bookings_router
 from agora.catalog.api import operator_router as catalog_operator_router
 from agora.catalog.api import router as catalog_router
 from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
+from agora.orders.api import router as orders_router
 from agora.payments.api import operator_router as payments_operator_router
 from agora.payments.api import router as payments_router
 from agora.vendors.api import operator_router as vendors_operator_router
@@ -144,5 +145,6 @@ api.add_router("/", vendors_operator_router)
 api.add_router("/", catalog_router)
 api.add_router("/", catalog_operator_router)
 api.add_router("/", bookings_router)
+api.add_router("/", orders_router)
 api.add_router("/", payments_router)
 api.add_router("/", payments_operator_router)

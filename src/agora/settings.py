@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "agora.vendors",
     "agora.catalog",
     "agora.bookings",
+    "agora.orders",
     "agora.web",
     "agora.demo",
 ]

@@ -1,0 +1,100 @@
+"""Stock of products and variants, changed only by conditional UPDATEs.
+
+`take` is `UPDATE ... SET stock = stock - n WHERE id = %s AND stock >= n`: the database
+decides atomically whether the units are there, so two buyers can never both take the
+last one, and the row stays locked until the transaction ends. Callers take items in
+`ItemKey` order, so two checkouts with the same items in opposite orders wait for each
+other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, QuerySet
+
+from agora.catalog.models import Listing, ProductVariant
+from agora.orders.models import MovementKind, ReservationStatus, StockMovement, StockReservation
+
+
+@dataclass(frozen=True, order=True)
+class ItemKey:
+    listing_id: int
+    variant_id: int  # 0 for a product without variants
+
+    @property
+    def variant(self) -> int | None:
+        return self.variant_id or None
+
+
+def _rows(key: ItemKey) -> QuerySet[Listing] | QuerySet[ProductVariant]:
+    if key.variant_id:
+        return ProductVariant.objects.filter(pk=key.variant_id)
+    return Listing.objects.filter(pk=key.listing_id)
+
+
+def take(key: ItemKey, quantity: int) -> bool:
+    """Take `quantity` units if they are there; False (and nothing changed) if not."""
+    return bool(_rows(key).filter(stock__gte=quantity).update(stock=F("stock") - quantity))
+
+
+def give_back(key: ItemKey, quantity: int) -> None:
+    _rows(key).update(stock=F("stock") + quantity)
+
+
+def record(key: ItemKey, kind: str, quantity: int, reference: str) -> StockMovement:
+    return StockMovement(
+        listing_id=key.listing_id,
+        variant_id=key.variant,
+        kind=kind,
+        quantity=quantity,
+        reference=reference,
+    )
+
+
+def release_expired(keys: Iterable[ItemKey], *, now: datetime) -> int:
+    """Return the units of live reservations past their expiry for these items.
+
+    Called inside the buyer's transaction before taking stock, so an expired reservation
+    never blocks a buyer, whatever the sweeping task has done. Precondition: `keys`
+    sorted (lock order)."""
+    released = 0
+    for key in keys:
+        expired = list(
+            StockReservation.objects.filter(
+                listing_id=key.listing_id,
+                variant_id=key.variant,
+                status=ReservationStatus.LIVE,
+                expires_at__lte=now,
+            ).values_list("pk", "quantity", "checkout_id")
+        )
+        if not expired:
+            continue
+        # Conditional: a concurrent sweeper may have released some already.
+        for pk, quantity, checkout_id in expired:
+            if StockReservation.objects.filter(pk=pk, status=ReservationStatus.LIVE).update(
+                status=ReservationStatus.RELEASED
+            ):
+                give_back(key, quantity)
+                record(key, MovementKind.RELEASE, quantity, f"checkout:{checkout_id}").save()
+                released += 1
+    return released
+
+
+def levels(keys: Iterable[ItemKey]) -> dict[ItemKey, tuple[int, int]]:
+    """(stock, low-stock threshold) per item, two queries."""
+    keys = list(keys)
+    plain = [k.listing_id for k in keys if not k.variant_id]
+    variants = [k.variant_id for k in keys if k.variant_id]
+    result: dict[ItemKey, tuple[int, int]] = {}
+    for listing_id, stock, threshold in Listing.objects.filter(pk__in=plain).values_list(
+        "pk", "stock", "low_stock_threshold"
+    ):
+        result[ItemKey(listing_id, 0)] = (stock, threshold)
+    for variant_id, listing_id, stock, threshold in ProductVariant.objects.filter(
+        pk__in=variants
+    ).values_list("pk", "listing_id", "stock", "low_stock_threshold"):
+        result[ItemKey(listing_id, variant_id)] = (stock, threshold)
+    return result
