@@ -5,10 +5,11 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts, bookings, marketplace
+from agora.demo import accounts, bookings, marketplace, orders
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
     ("vendors and listings", marketplace.load),
     ("schedules and bookings", bookings.load),
+    ("shipping and orders", orders.load),
 ]
