@@ -1,3 +1,6 @@
+import copy
+from datetime import UTC, datetime, timedelta
+
 import factory
 
 from agora.accounts.models import User
@@ -112,3 +115,72 @@ class ListingImageFactory(factory.django.DjangoModelFactory):
     thumbnail = factory.Sequence(lambda n: f"listings/thumbs/test/{n}.jpg")
     width = 800
     height = 600
+
+
+# --- availability and bookings ------------------------------------------------------------
+
+WEEKDAYS_9_TO_5 = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+class VendorScheduleFactory(factory.django.DjangoModelFactory):
+    """Opening hours: Monday to Friday, 09:00–17:00 in the vendor's time zone."""
+
+    class Meta:
+        model = "bookings.VendorSchedule"
+
+    vendor = factory.SubFactory(VendorFactory)
+    weekly = factory.LazyFunction(lambda: copy.deepcopy(WEEKDAYS_9_TO_5))
+    overrides = factory.LazyFunction(list)
+    holidays = factory.LazyFunction(list)
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from agora.core import clock
+
+    return clock.now()
+
+
+def _capacity_unit(listing):  # type: ignore[no-untyped-def]
+    from agora.bookings.models import CapacityUnit
+
+    return CapacityUnit.objects.get_or_create(
+        listing=listing, defaults={"vendor_id": listing.vendor_id}
+    )[0]
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A booking row written directly (no slot checks, no payment): for reads, lists and
+    refusals. `start` defaults to 2026-01-06 10:00 UTC; the hold lasts ten minutes from
+    agora's (possibly frozen) clock."""
+
+    class Meta:
+        model = "bookings.Booking"
+
+    listing = factory.SubFactory(ListingFactory)
+    vendor = factory.LazyAttribute(lambda o: o.listing.vendor)
+    customer = factory.SubFactory(UserFactory)
+    unit = factory.LazyAttribute(lambda o: _capacity_unit(o.listing))
+    exclusive_unit_id = factory.LazyAttribute(
+        lambda o: o.unit.pk if o.listing.capacity == 1 else None
+    )
+    status = "held"
+    start = factory.LazyFunction(lambda: datetime(2026, 1, 6, 10, 0, tzinfo=UTC))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=o.listing.duration_minutes))
+    blocked_from = factory.LazyAttribute(lambda o: o.start)
+    blocked_until = factory.LazyAttribute(lambda o: o.end)
+    hold_expires_at = factory.LazyFunction(lambda: _now() + timedelta(minutes=10))
+    price_amount = factory.LazyAttribute(lambda o: o.listing.price_amount)
+    currency = factory.LazyAttribute(lambda o: o.listing.currency)
+
+
+# --- goods --------------------------------------------------------------------------------
+
+
+class ProductFactory(ListingFactory):
+    """An active product in tools-supplies: 10 in stock, 500 g, priced in its vendor's
+    currency."""
+
+    category = factory.LazyFunction(lambda: _category("tools-supplies"))
+    kind = "product"
+    stock = 10
+    weight_grams = 500

@@ -55,15 +55,19 @@ def booking_context(*, listing: Listing) -> BookingContext:
     resource = assignment.resource if assignment else None
     vendor_schedule = VendorSchedule.objects.filter(vendor_id=listing.vendor_id).first()
     capacity = resource.capacity if resource else listing.capacity
+    # Refusals first (not a service: 422; no opening hours: 409), so that a listing that
+    # can never be booked gets no capacity unit.
+    rules = slot_rules_for(listing, capacity=capacity)
+    schedule = schedule_for(
+        timezone=listing.vendor.timezone, vendor_schedule=vendor_schedule, resource=resource
+    )
     return BookingContext(
         listing=listing,
         unit=capacity_unit_for(listing=listing, resource=resource),
         resource=resource,
         capacity=capacity,
-        schedule=schedule_for(
-            timezone=listing.vendor.timezone, vendor_schedule=vendor_schedule, resource=resource
-        ),
-        rules=slot_rules_for(listing, capacity=capacity),
+        schedule=schedule,
+        rules=rules,
     )
 
 

@@ -92,7 +92,15 @@ def _expire_stale_holds(
         blocked_until__gt=start,
     )
     for booking in stale:
-        BOOKING_LIFECYCLE.apply(booking, BookingStatus.EXPIRED, actor=None, reason="hold expired")
+        try:
+            BOOKING_LIFECYCLE.apply(
+                booking, BookingStatus.EXPIRED, actor=None, reason="hold expired"
+            )
+        except InvalidTransition:
+            # Moved since we read it: the sweeping task expired it, or its customer
+            # cancelled it (neither takes the unit's lock). It no longer holds the seat
+            # either way; the occupancy count that follows reads its new state.
+            continue
 
 
 def _check_capacity(

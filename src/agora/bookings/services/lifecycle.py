@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from agora.accounts.models import User
 from agora.bookings.errors import BookingError, BookingErrorCode
@@ -45,15 +46,22 @@ def booking_pay(
     booking = _locked(booking)
     if booking.customer_id != customer.pk:
         raise Forbidden("Only the customer who holds the booking pays for it.")
+    now = clock.now()
+    # An unpaid hold past its expiry is `held` until a booker or the sweeping task marks
+    # it `expired`; the customer gets the same answer either way.
+    if (
+        booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED)
+        and booking.paid_at is None
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at <= now
+    ):
+        raise BookingError(
+            "The hold has expired; book the slot again.", code=BookingErrorCode.HOLD_EXPIRED
+        )
     if booking.status != BookingStatus.HELD:
         raise InvalidTransition(
             f"Only a held booking can be paid; this one is {booking.status}.",
             extra={"from": booking.status, "to": "paid"},
-        )
-    now = clock.now()
-    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
-        raise BookingError(
-            "The hold has expired; book the slot again.", code=BookingErrorCode.HOLD_EXPIRED
         )
     payment = payments.payment_collect(
         reference=booking.reference,
@@ -91,7 +99,16 @@ def _refund(booking: Booking, *, amount: Money | None, reason: str, actor: User 
 
 @transaction.atomic
 def booking_accept(*, actor: User, booking: Booking) -> Booking:
+    """The vendor accepts a paid request. held → accepted is the machine's move for
+    auto-accepting listings inside `booking_pay`; a vendor accepting an unpaid hold would
+    confirm a booking nobody paid for (and that could then never be paid)."""
     booking = _locked(booking)
+    if booking.status != BookingStatus.PENDING:
+        raise InvalidTransition(
+            f"Only a paid booking awaiting the vendor can be accepted; this one is "
+            f"{booking.status}.",
+            extra={"from": booking.status, "to": BookingStatus.ACCEPTED},
+        )
     return BOOKING_LIFECYCLE.apply(
         booking, BookingStatus.ACCEPTED, actor=actor, updates={"accepted_at": clock.now()}
     )
@@ -221,15 +238,23 @@ def expire_unanswered(*, limit: int = 200) -> int:
 
 
 def release_due_escrow(*, limit: int = 500) -> int:
-    """Completed bookings past the escrow window: funds move to the vendor's available
-    balance (unless a dispute froze them — payments refuses and we try again later)."""
+    """Bookings whose money is the vendor's, past the escrow window: funds move to the
+    vendor's available balance (unless a dispute froze them — payments refuses and we try
+    again later). The vendor's money is the price of a completed booking (counted from
+    completion), of a no-show (from the booked end), and the fee kept from a late
+    cancellation (from the cancellation)."""
     from django.conf import settings
 
     cutoff = clock.now() - timedelta(hours=settings.AGORA_ESCROW_RELEASE_HOURS)
     released = 0
     due = Booking.objects.filter(
-        status__in=[BookingStatus.COMPLETED, BookingStatus.REVIEWED],
-        completed_at__lte=cutoff,
+        Q(status__in=[BookingStatus.COMPLETED, BookingStatus.REVIEWED], completed_at__lte=cutoff)
+        | Q(status=BookingStatus.NO_SHOW, end__lte=cutoff)
+        | Q(
+            status=BookingStatus.CANCELLED,
+            cancellation_fee_amount__gt=0,
+            cancelled_at__lte=cutoff,
+        ),
         escrow_released_at__isnull=True,
         paid_at__isnull=False,
     ).values_list("pk", flat=True)[:limit]
