@@ -79,9 +79,71 @@ def test_a_balanced_posting_records_one_transaction_with_its_entries(pair: Any) 
 def test_the_entries_are_written_in_one_insert(pair: Any, django_assert_num_queries: Any) -> None:
     source, target = pair
     lines = [Line(source, -300), Line(target, 100), Line(target, 200)]
-    # one INSERT for the transaction, one for all three entries
-    with django_assert_num_queries(2):
-        ledger.post(kind=TransactionKind.ADJUSTMENT, reference="test:1", lines=lines)
+    # PostgreSQL: one statement for the transaction and its entries; SQLite: one INSERT
+    # for the transaction, one for all three entries. No look-up, no savepoint.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        txn = ledger.post(kind=TransactionKind.ADJUSTMENT, reference="test:1", lines=lines)
+    assert sorted(txn.entries.values_list("account_id", "amount")) == sorted(
+        [(source.pk, -300), (target.pk, 100), (target.pk, 200)]
+    )
+
+
+def test_a_capture_is_one_statement_once_its_accounts_exist(
+    django_assert_num_queries: Any,
+) -> None:
+    from agora.core.money import Money
+    from agora.payments import flows
+
+    def capture(n: int) -> JournalTransaction:
+        gross = Money(100_00, "GBP")
+        return flows.post_capture(
+            reference=f"booking:{n}",
+            vendor_id=7,
+            gross=gross,
+            commission=gross.percent(300),
+            processing_fee=gross.percent(290),
+            idempotency_key=f"capture:{n}",
+        )
+
+    # the first capture creates the vendor's and the platform's accounts (slow path)
+    first = capture(1)
+    # a later one: the idempotency key, the other-vendor check, the account look-up and
+    # both INSERTs in one statement (two on SQLite), without a savepoint
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        second = capture(2)
+    # a retry: the INSERT does nothing (the key exists); then the look-ups of the slow
+    # path (another vendor's reference? the first posting, and its fingerprint)
+    with django_assert_num_queries(4):
+        assert capture(2).pk == second.pk
+    assert len(entries_amounts(first)) == len(entries_amounts(second)) == 4
+    assert ledger.trial_balance() == {"GBP": 0}
+
+
+def entries_amounts(txn: JournalTransaction) -> list[int]:
+    return sorted(txn.entries.values_list("amount", flat=True))
+
+
+def test_a_posting_to_new_accounts_creates_them_and_writes_every_entry() -> None:
+    # one line on an existing account, two on accounts that do not exist yet: the fast
+    # statement writes the first, the slow path the others, all in the same transaction
+    existing = acct(Purpose.ADJUSTMENTS)
+    new_escrow = AccountKey(OwnerType.VENDOR, 11, Purpose.ESCROW, "GBP")
+    new_available = AccountKey(OwnerType.VENDOR, 11, Purpose.AVAILABLE, "GBP")
+
+    txn = ledger.post(
+        kind=TransactionKind.ADJUSTMENT,
+        reference="test:new",
+        lines=[Line(existing, -700), Line(new_escrow, 300), Line(new_available, 400)],
+    )
+
+    assert sorted(
+        (str(entry.account.key), entry.amount) for entry in txn.entries.select_related("account")
+    ) == [
+        ("platform:0:adjustments:GBP", -700),
+        ("vendor:11:available:GBP", 400),
+        ("vendor:11:escrow:GBP", 300),
+    ]
+    assert ledger.unbalanced_transactions() == []
 
 
 @pytest.mark.parametrize(

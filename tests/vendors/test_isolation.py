@@ -5,8 +5,9 @@ plain customer and an anonymous client — and, on the endpoints that need a man
 own `staff`-role member. Each gets 404 / 404 / 401 / 403 with its problem code, and every
 row of A's (and everyone's) data, every stored file and the outbox are as they were.
 
-The last test reads the API's routes, so a new vendor- or listing-scoped endpoint fails
-here until it joins the matrix.
+The last test reads the API's routes, so a new endpoint with a vendor, listing or booking
+id in its path fails here until it joins the matrix (booking-scoped endpoints have their
+own matrix, tests/bookings/test_isolation.py, whose ENDPOINTS this test counts in).
 """
 
 from __future__ import annotations
@@ -14,16 +15,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from agora.accounts.models import User
 from agora.api import api
+from agora.bookings.models import Resource, TimeBlock
 from agora.catalog.models import Category, Listing, ListingImage, ProductVariant
+from agora.core.models import IdempotencyKey
+from agora.core.money import Money
+from agora.orders.models import LowStockAlert, ShippingRule, StockMovement, StockReservation
+from agora.payments import flows
+from agora.payments.models import Payout, PayoutSettings
 from agora.vendors import services as vendor_services
 from agora.vendors.models import Vendor, VendorInvitation, VerificationDocument
+from tests.bookings.helpers import BOOKING_MODELS
+from tests.bookings.test_isolation import ENDPOINTS as BOOKING_ENDPOINTS
 from tests.conftest import ApiClient, assert_problem
 from tests.factories import (
     ListingFactory,
@@ -33,8 +44,10 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
     VendorMembershipFactory,
+    VendorScheduleFactory,
 )
 from tests.vendors.helpers import (
+    TENANT_MODELS,
     client_for,
     error_locs,
     multipart,
@@ -59,6 +72,8 @@ class World:
     image: ListingImage
     document: VerificationDocument
     invitation: VendorInvitation
+    resource: Resource
+    block: TimeBlock
     a_owner: User
     a_staff: User
     rival_vendor: Vendor
@@ -100,6 +115,14 @@ def world(db: Any, media_root: Path) -> World:
     invitation = vendor_services.staff_invite(
         actor=a_owner, vendor=vendor, actor_role="owner", email="new@example.test", role="staff"
     ).invitation
+    VendorScheduleFactory(vendor=vendor)
+    resource = Resource.objects.create(vendor=vendor, name="A bay", capacity=1)
+    block = TimeBlock.objects.create(
+        vendor=vendor,
+        start=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        end=datetime(2026, 3, 2, 12, tzinfo=UTC),
+        reason="A's lift serviced",
+    )
     rival_vendor = VendorFactory(owner=b_owner, name="B Motors")
     rival_listing = ListingFactory(vendor=rival_vendor, title="B service")
     world = World(
@@ -111,6 +134,8 @@ def world(db: Any, media_root: Path) -> World:
         image=image,
         document=document,
         invitation=invitation,
+        resource=resource,
+        block=block,
         a_owner=a_owner,
         a_staff=a_staff,
         rival_vendor=rival_vendor,
@@ -126,6 +151,7 @@ def world(db: Any, media_root: Path) -> World:
         "image_id": image.pk,
         "document_id": document.pk,
         "user_id": a_staff.pk,
+        "block_id": block.pk,
     }
     return world
 
@@ -145,6 +171,8 @@ class Case:
     needs: str
     body: Callable[[], Any] | None = None
     multipart: bool = False
+    # a body naming A's objects (e.g. a variant id), built from the world
+    world_body: Callable[[World], Any] | None = None
     # which of A's objects fills {listing_id} (the draft, the product...)
     listing: str = "listing_id"
 
@@ -159,7 +187,7 @@ class Case:
 
     def call(self, client: ApiClient, world: World) -> Any:
         path = self.path(world)
-        body = self.body() if self.body else None
+        body = self.world_body(world) if self.world_body else self.body() if self.body else None
         if self.multipart:
             return multipart(client, path, body or {})
         if self.method == "GET":
@@ -167,6 +195,10 @@ class Case:
         if self.method == "DELETE":
             return client.delete(path)
         return getattr(client, self.method.lower())(path, body)
+
+
+def planted_block() -> dict[str, Any]:
+    return {"start": "2026-03-03T09:00:00+00:00", "end": "2026-03-03T17:00:00+00:00"}
 
 
 def new_listing() -> dict[str, Any]:
@@ -231,6 +263,54 @@ CASES: list[Case] = [
     # a draft is private, even on the endpoints that are public for active listings
     Case("GET", "/listings/{listing_id}", PRIVATE_DRAFT, listing="draft_id"),
     Case("GET", "/listings/{listing_id}/price", PRIVATE_DRAFT, listing="draft_id"),
+    # bookings/api.py
+    Case(
+        "PUT",
+        "/vendors/{vendor_id}/schedule",
+        MANAGER,
+        lambda: {"weekly": {"sun": [["00:00", "24:00"]]}},
+    ),
+    Case("POST", "/vendors/{vendor_id}/resources", MANAGER, lambda: {"name": "Planted bay"}),
+    Case("GET", "/vendors/{vendor_id}/resources", ANY_STAFF),
+    Case("PUT", "/listings/{listing_id}/resource", MANAGER, lambda: {"resource_id": None}),
+    Case("POST", "/vendors/{vendor_id}/blocks", ANY_STAFF, planted_block),
+    Case("DELETE", "/vendors/{vendor_id}/blocks/{block_id}", ANY_STAFF),
+    Case(
+        "PUT",
+        "/vendors/{vendor_id}/cancellation-policy",
+        MANAGER,
+        lambda: {"free_until_hours": 0, "late_fee_bp": 10000, "acceptance_timeout_hours": 1},
+    ),
+    Case("GET", "/vendors/{vendor_id}/agenda", ANY_STAFF),
+    Case("GET", "/vendors/{vendor_id}/calendar-feed", ANY_STAFF),
+    Case("GET", "/listings/{listing_id}/slots", PRIVATE_DRAFT, listing="draft_id"),
+    # orders/api.py
+    Case(
+        "POST",
+        "/listings/{listing_id}/restock",
+        ANY_STAFF,
+        listing="product_id",
+        world_body=lambda world: {"variant_id": world.variant.pk, "quantity": 5},
+    ),
+    Case("GET", "/vendors/{vendor_id}/low-stock", ANY_STAFF),
+    Case(
+        "PUT",
+        "/vendors/{vendor_id}/shipping-rules",
+        MANAGER,
+        lambda: {"rules": [{"kind": "flat", "amount": 0}]},
+    ),
+    # payments/api.py
+    Case("GET", "/vendors/{vendor_id}/balance", ANY_STAFF),
+    Case("POST", "/vendors/{vendor_id}/payouts", MANAGER, lambda: {}),
+    Case("GET", "/vendors/{vendor_id}/payouts", ANY_STAFF),
+    Case("GET", "/vendors/{vendor_id}/statement", ANY_STAFF),
+    Case("GET", "/vendors/{vendor_id}/statement.csv", ANY_STAFF),
+    Case(
+        "PUT",
+        "/vendors/{vendor_id}/payout-settings",
+        MANAGER,
+        lambda: {"schedule": "daily", "minimum_amount": 0},
+    ),
 ]
 
 # Reads of A's data that are public while A and the listing are active (tested below).
@@ -239,6 +319,8 @@ PUBLIC_READS = {
     "GET /vendors/{vendor_id}/listings",
     "GET /listings/{listing_id}",
     "GET /listings/{listing_id}/price",
+    "GET /vendors/{vendor_id}/schedule",
+    "GET /listings/{listing_id}/slots",
 }
 # Vendor- or listing-scoped routes covered elsewhere, with the test that covers them.
 EXEMPT: dict[str, str] = {}
@@ -269,6 +351,19 @@ EXPECTED: dict[str, dict[str, tuple[int, str]]] = {
     },
 }
 CALLERS = {"rival": "b_owner", "customer": "customer", "staff": "a_staff", "owner": "a_owner"}
+# Every row a refused request could have written: vendors and catalogue, bookings and their
+# money, stock and shipping, payouts, idempotency keys.
+ALL_MODELS = (
+    *TENANT_MODELS,
+    *BOOKING_MODELS,
+    StockMovement,
+    StockReservation,
+    ShippingRule,
+    LowStockAlert,
+    Payout,
+    PayoutSettings,
+    IdempotencyKey,
+)
 
 
 def matrix() -> list[Any]:
@@ -292,7 +387,7 @@ def test_outsiders_cannot_reach_or_change_vendor_a_data(
 ) -> None:
     # Given A's data, and a caller who is not entitled to it
     client = ApiClient() if caller == "anonymous" else client_for(getattr(world, CALLERS[caller]))
-    rows, files = snapshot(), stored_files(media_root)
+    rows, files = snapshot(*ALL_MODELS), stored_files(media_root)
 
     # When they call the endpoint with A's ids
     with django_capture_on_commit_callbacks(execute=True):
@@ -300,7 +395,7 @@ def test_outsiders_cannot_reach_or_change_vendor_a_data(
 
     # Then they are refused with the tenant-blind answer, and nothing anywhere changed
     assert_problem(response, status, code)
-    assert snapshot() == rows
+    assert snapshot(*ALL_MODELS) == rows
     assert stored_files(media_root) == files
     assert mailbox == []
 
@@ -309,7 +404,20 @@ def test_the_same_requests_succeed_for_a_owner(
     world: World, media_root: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     # The refusals above are about the caller: every request, made by A's owner, succeeds
-    # (in CASES order, each on the state the previous ones left).
+    # (in CASES order, each on the state the previous ones left) — a payout, given money
+    # in A's available balance.
+    with transaction.atomic():
+        flows.post_capture(
+            reference="order:seed",
+            vendor_id=world.vendor.pk,
+            gross=Money(100_00, "GBP"),
+            commission=Money(3_00, "GBP"),
+            processing_fee=Money(2_90, "GBP"),
+            idempotency_key="seed:capture",
+        )
+        flows.post_escrow_release(
+            reference="order:seed", vendor_id=world.vendor.pk, idempotency_key="seed:release"
+        )
     owner = client_for(world.a_owner)
     for case in CASES:
         if case.needs == OPERATOR:
@@ -325,18 +433,23 @@ def test_the_same_requests_succeed_for_a_owner(
 def test_b_owner_cannot_reach_a_objects_through_b_own_ids(world: World) -> None:
     rival = client_for(world.b_owner)
     b_vendor, b_listing = world.rival_vendor.pk, world.rival_listing.pk
-    before = snapshot()
+    before = snapshot(*ALL_MODELS)
 
     responses = [
         rival.delete(f"/listings/{b_listing}/images/{world.image.pk}"),
         rival.patch(f"/vendors/{b_vendor}/staff/{world.a_staff.pk}", {"role": "staff"}),
         rival.delete(f"/vendors/{b_vendor}/staff/{world.a_owner.pk}"),
         rival.get(f"/vendors/{b_vendor}/documents/{world.document.pk}/file"),
+        rival.delete(f"/vendors/{b_vendor}/blocks/{world.block.pk}"),
+        rival.put(f"/listings/{b_listing}/resource", {"resource_id": world.resource.pk}),
+        rival.post(
+            f"/vendors/{b_vendor}/blocks", {**planted_block(), "resource_id": world.resource.pk}
+        ),
     ]
 
     for response in responses:
         assert_problem(response, 404, "not_found")
-    assert snapshot() == before
+    assert snapshot(*ALL_MODELS) == before
 
 
 # --- public reads show only what is public ----------------------------------------------------
@@ -448,31 +561,29 @@ def test_a_vendor_cannot_create_a_listing_for_another_vendor_or_with_ratings(
 # --- no endpoint escapes the matrix ------------------------------------------------------------
 
 
-# Routes are told apart by the module that declares them (Ninja's operationId is
-# "<module>_<function>"): this matrix owns the vendors and catalogue APIs. Other apps'
-# vendor- or listing-scoped routes (e.g. agora.bookings.api) need their own matrix.
-OWN_MODULES = ("agora_vendors_api_", "agora_catalog_api_")
+SCOPES = ("{vendor_id}", "{listing_id}", "{booking_id}")
 
 
 def scoped_routes() -> dict[str, set[str]]:
-    """Every route of the vendors and catalogue APIs with a vendor or listing id in its
-    path, as {path: methods}."""
+    """Every route of the whole API with a vendor, listing or booking id in its path, as
+    {path: methods}: every write to a tenant's object, and every read of one."""
     schema = api.get_openapi_schema(path_prefix="")
     routes: dict[str, set[str]] = {}
     for path, operations in schema["paths"].items():
-        if "{vendor_id}" not in path and "{listing_id}" not in path:
-            continue
-        for method, operation in operations.items():
-            if operation["operationId"].startswith(OWN_MODULES):
-                routes.setdefault(path, set()).add(method.upper())
+        if any(scope in path for scope in SCOPES):
+            routes.setdefault(path, set()).update(method.upper() for method in operations)
     return routes
 
 
-def test_every_vendor_or_listing_scoped_endpoint_is_in_the_matrix() -> None:
-    covered = {f"{case.method} {case.route}" for case in CASES}
+def test_every_vendor_listing_or_booking_scoped_endpoint_is_in_a_matrix() -> None:
+    covered = {f"{case.method} {case.route}" for case in CASES} | {
+        endpoint.name for endpoint in BOOKING_ENDPOINTS
+    }
     routes = scoped_routes()
-    # the schema is read as expected
+    # the schema is read as expected, every app's routes included
     assert routes["/vendors/{vendor_id}/staff/{user_id}"] == {"PATCH", "DELETE"}
+    assert routes["/bookings/{booking_id}/pay"] == {"POST"}
+    assert routes["/vendors/{vendor_id}/payouts"] == {"GET", "POST"}
 
     missing = sorted(
         endpoint
@@ -482,9 +593,10 @@ def test_every_vendor_or_listing_scoped_endpoint_is_in_the_matrix() -> None:
     )
 
     assert missing == [], (
-        "These vendor- or listing-scoped endpoints are not in the isolation matrix; add them "
-        "to CASES in tests/vendors/test_isolation.py (or to EXEMPT naming the test that "
-        f"covers them): {missing}"
+        "These vendor-, listing- or booking-scoped endpoints are not in an isolation matrix; "
+        "add them to CASES in tests/vendors/test_isolation.py, or to ENDPOINTS in "
+        f"tests/bookings/test_isolation.py (or to EXEMPT naming the test that covers them): "
+        f"{missing}"
     )
     # and the matrix names no route that does not exist
     declared = {f"{m} {path}" for path, methods in routes.items() for m in methods}

@@ -1,26 +1,49 @@
+"""The payments API: vendors' balance, statement and payouts; operators' refunds,
+disputes, ledger and reconciliation; the payment provider's webhook."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest
-from ninja import Router
+import csv
+import io
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
 
 from agora.accounts.auth import acting_user, bearer, operator
 from agora.core.money import Money, MoneySchema
 from agora.payments import ledger, services
 from agora.payments.errors import PaymentError, PaymentErrorCode
+from agora.payments.gateway import get_gateway
 from agora.payments.models import CommissionRule, Payout
 from agora.payments.schemas import (
     AccountBalanceOut,
     BalanceOut,
     CommissionRuleIn,
     CommissionRuleOut,
+    DecideIn,
+    DisputeIn,
+    DisputeOut,
+    DisputePageOut,
+    EvidenceIn,
     LedgerBalancesOut,
     PayoutIn,
     PayoutOut,
     PayoutSettingsIn,
+    ReconciliationOut,
     RefundIn,
     RefundOut,
+    StatementOut,
+    StatementQuery,
+    WebhookOut,
 )
-from agora.payments.selectors import vendor_balance
+from agora.payments.selectors import (
+    Statement,
+    dispute_get,
+    disputes_list,
+    reconciliation,
+    vendor_balance,
+    vendor_statement,
+)
 from agora.vendors.selectors import MANAGER_ROLES, vendor_get_for_staff
 
 router = Router(tags=["payments"])
@@ -107,18 +130,14 @@ def payout_settings(
     summary="Refund (Idempotency-Key)",
 )
 def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, RefundOut]:
-    reference = (
-        f"booking:{payload.booking_id}"
-        if payload.booking_id is not None
-        else f"order:{payload.order_id}"
-    )
-    key = request.headers.get("Idempotency-Key") or f"operator:{request.request_id}"  # type: ignore[attr-defined]
+    reference = _reference(payload.booking_id, payload.order_id)
+    user = acting_user(request)
     refund = services.refund_create(
         reference=reference,
         amount=payload.amount.to_money() if payload.amount else None,
         reason=payload.reason,
-        actor=acting_user(request),
-        idempotency_key=f"operator:{key}",
+        actor=user,
+        idempotency_key=_operator_key(request, user.pk),
     )
     if refund is None:
         raise PaymentError(
@@ -162,3 +181,178 @@ def commission_rule_create(
 ) -> tuple[int, CommissionRuleOut]:
     rule = services.commission_rule_create(actor=acting_user(request), **payload.dict())
     return 201, CommissionRuleOut.from_orm(rule)
+
+
+def _reference(booking_id: int | None, order_id: int | None) -> str:
+    """How bookings and orders name their sales to payments."""
+    return f"booking:{booking_id}" if booking_id is not None else f"order:{order_id}"
+
+
+def _operator_key(request: HttpRequest, user_id: int) -> str:
+    """The service-level idempotency key of an operator's money movement: the request's
+    Idempotency-Key (per operator, as the HTTP layer scopes it), else the request id."""
+    key = request.headers.get("Idempotency-Key") or request.request_id  # type: ignore[attr-defined]
+    return f"operator:{user_id}:{key}"
+
+
+# --- vendor statement -----------------------------------------------------------------------
+
+_CSV_COLUMNS = ("date", "kind", "reference", "memo", "amount", "balance", "currency")
+
+
+def _statement_csv(statement: Statement) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_CSV_COLUMNS)
+    exponent_currency = statement.currency
+    for line in statement.lines:
+        writer.writerow(
+            [
+                line.at.isoformat(),
+                line.kind,
+                line.reference,
+                # A spreadsheet would run a cell that starts with = + - @ as a formula.
+                f"'{line.memo}" if line.memo[:1] in ("=", "+", "-", "@") else line.memo,
+                line.amount,
+                line.balance,
+                exponent_currency,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"statement-{statement.vendor_id}-{statement.purpose}-{statement.currency}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _statement(request: HttpRequest, vendor_id: int, query: StatementQuery, csv_: bool) -> object:
+    vendor = vendor_get_for_staff(user=acting_user(request), vendor_id=vendor_id)
+    statement = vendor_statement(
+        vendor_id=vendor.pk,
+        currency=vendor.currency,
+        purpose=query.purpose,
+        start=query.start,
+        end=query.end,
+        cursor=None if csv_ else query.cursor,
+        limit=None if csv_ else query.limit,
+    )
+    return _statement_csv(statement) if csv_ else StatementOut.of(statement)
+
+
+@router.get(
+    "/vendors/{vendor_id}/statement",
+    response=StatementOut,
+    auth=bearer,
+    summary="Account entries with running balance (?format=csv for a spreadsheet)",
+)
+def statement(
+    request: HttpRequest, vendor_id: int, query: Query[StatementQuery]
+) -> StatementOut | HttpResponse:
+    return _statement(request, vendor_id, query, csv_=query.format == "csv")  # type: ignore[return-value]
+
+
+@router.get(
+    "/vendors/{vendor_id}/statement.csv",
+    auth=bearer,
+    summary="The statement as CSV (amounts in minor units)",
+)
+def statement_csv(
+    request: HttpRequest, vendor_id: int, query: Query[StatementQuery]
+) -> HttpResponse:
+    return _statement(request, vendor_id, query, csv_=True)  # type: ignore[return-value]
+
+
+# --- disputes (operator) ------------------------------------------------------------------
+
+
+@operator_router.post(
+    "/operator/disputes",
+    response={201: DisputeOut},
+    auth=operator,
+    summary="Open a dispute: freezes the amount and the escrow release (Idempotency-Key)",
+)
+def dispute_open(request: HttpRequest, payload: DisputeIn) -> tuple[int, DisputeOut]:
+    user = acting_user(request)
+    dispute = services.dispute_open(
+        reference=_reference(payload.booking_id, payload.order_id),
+        amount=payload.amount.to_money() if payload.amount else None,
+        reason=payload.reason,
+        actor=user,
+        idempotency_key=_operator_key(request, user.pk),
+    )
+    return 201, DisputeOut.of(dispute_get(dispute_id=dispute.pk))
+
+
+@operator_router.get(
+    "/operator/disputes", response=DisputePageOut, auth=operator, summary="Disputes, newest first"
+)
+def dispute_list(
+    request: HttpRequest, status: str | None = None, cursor: str | None = None, limit: int = 20
+) -> DisputePageOut:
+    page = disputes_list(status=status, cursor=cursor, limit=limit)
+    return DisputePageOut(
+        items=[DisputeOut.of(dispute) for dispute in page.items], next_cursor=page.next_cursor
+    )
+
+
+@operator_router.get("/operator/disputes/{dispute_id}", response=DisputeOut, auth=operator)
+def dispute_detail(request: HttpRequest, dispute_id: int) -> DisputeOut:
+    return DisputeOut.of(dispute_get(dispute_id=dispute_id))
+
+
+@operator_router.post(
+    "/operator/disputes/{dispute_id}/evidence",
+    response={201: DisputeOut},
+    auth=operator,
+    summary="Add evidence or a note to an open dispute",
+)
+def dispute_evidence(
+    request: HttpRequest, dispute_id: int, payload: EvidenceIn
+) -> tuple[int, DisputeOut]:
+    dispute = dispute_get(dispute_id=dispute_id)
+    services.dispute_add_evidence(dispute=dispute, text=payload.text, actor=acting_user(request))
+    return 201, DisputeOut.of(dispute_get(dispute_id=dispute_id))
+
+
+@operator_router.post(
+    "/operator/disputes/{dispute_id}/decide",
+    response=DisputeOut,
+    auth=operator,
+    summary="Decide a dispute: won gives the money back, lost pays the card network",
+)
+def dispute_decide(request: HttpRequest, dispute_id: int, payload: DecideIn) -> DisputeOut:
+    dispute = dispute_get(dispute_id=dispute_id)
+    services.dispute_decide(
+        dispute=dispute, outcome=payload.outcome, actor=acting_user(request), reason=payload.reason
+    )
+    return DisputeOut.of(dispute_get(dispute_id=dispute_id))
+
+
+# --- reconciliation (operator) ---------------------------------------------------------------
+
+
+@operator_router.get(
+    "/operator/reconciliation",
+    response=ReconciliationOut,
+    auth=operator,
+    summary="Gateway vs ledger vs sales, per currency and per charge",
+)
+def reconciliation_report(request: HttpRequest) -> ReconciliationOut:
+    return ReconciliationOut.of(reconciliation(gateway=get_gateway()))
+
+
+# --- the payment provider's webhook -------------------------------------------------------------
+
+
+@router.post(
+    "/payments/webhooks/stripe",
+    response=WebhookOut,
+    auth=None,
+    summary="Stripe events, verified by their Stripe-Signature",
+)
+def stripe_webhook(request: HttpRequest) -> WebhookOut:
+    outcome = services.stripe_event_handle(
+        payload=request.body, signature=request.headers.get("Stripe-Signature")
+    )
+    return WebhookOut(
+        received=True, event_id=outcome.event_id, type=outcome.event_type, handled=outcome.handled
+    )

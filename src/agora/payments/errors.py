@@ -27,6 +27,9 @@ class PaymentErrorCode(StrEnum):
     CURRENCY_MISMATCH = "currency_mismatch"
     ALREADY_PAID = "already_paid"
     INVALID_RULE = "invalid_rule"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    GATEWAY_ERROR = "gateway_error"
+    INVALID_SIGNATURE = "invalid_signature"
 
 
 class PaymentError(DomainError):

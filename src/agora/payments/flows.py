@@ -36,7 +36,6 @@ from agora.payments.ledger import Line
 from agora.payments.models import (
     PLATFORM_OWNER_ID,
     AccountKey,
-    JournalEntry,
     JournalTransaction,
     LedgerAccount,
     OwnerType,
@@ -164,6 +163,8 @@ def post_capture(
     fee); platform commission +commission; processing fees +fee.
 
     Commission and fee are frozen at sale time by the caller and are never recomputed.
+    A reference another vendor already has entries for is refused (409
+    `reference_vendor_mismatch`). One statement on PostgreSQL once the accounts exist.
     """
     currency = gross.currency
     _positive(gross)
@@ -175,18 +176,6 @@ def post_capture(
     if vendor_share.amount < 0:
         raise ValueError(f"commission and fee exceed the gross {gross}")
     require_transaction()
-    other_vendor = (
-        JournalEntry.objects.filter(
-            transaction__reference=reference, account__owner_type=OwnerType.VENDOR
-        )
-        .exclude(account__owner_id=vendor_id)
-        .exists()
-    )
-    if other_vendor:
-        raise PaymentError(
-            f"Reference {reference!r} belongs to another vendor's sale.",
-            code=PaymentErrorCode.REFERENCE_VENDOR_MISMATCH,
-        )
     candidates = [
         Line(_clearing(currency), -gross.amount),
         Line(_vendor(Purpose.ESCROW, vendor_id, currency), vendor_share.amount),
@@ -201,6 +190,8 @@ def post_capture(
         fingerprint=ledger.fingerprint(
             "capture", reference, vendor_id, gross, commission, processing_fee
         ),
+        # A reference is one vendor's sale: checked inside the INSERT, no extra query.
+        sole_owner=ledger.SoleOwner(OwnerType.VENDOR, vendor_id),
     )
 
 

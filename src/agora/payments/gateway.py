@@ -8,13 +8,13 @@ timeout returns the first outcome instead of charging twice (Stripe's semantics)
 `SandboxGateway` behaves like Stripe in test mode, offline and deterministically:
 Stripe's test payment-method names decide the outcome, ids derive from the idempotency
 key, and its state lives in the database so it behaves the same across processes.
-A Stripe Connect adapter implementing the same protocol comes later.
+`stripe_gateway.StripeGateway` implements the same protocol on Stripe Connect.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
@@ -45,6 +45,16 @@ class GatewayStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ChargeTotals:
+    """What the gateway says happened to one charge, for reconciliation (minor units)."""
+
+    charge_id: str
+    currency: str
+    captured: int
+    refunded: int
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayResult:
     id: str  # this operation's id at the gateway (for authorize: the charge's)
     charge_id: str  # the charge it concerns; "" for transfers
@@ -56,9 +66,15 @@ class GatewayResult:
 class PaymentGateway(Protocol):
     """What Agora needs from a payment provider (Stripe Connect's separate charges and
     transfers). Declines raise `CardDeclined` / `InsufficientFunds` (402); an unknown
-    payment method raises `InvalidInput` (422)."""
+    payment method raises `InvalidInput` (422).
+
+    `transfer_group` ties a charge to the transfers that later pay its vendors (Stripe's
+    separate charges and transfers); `charge_totals` is what the gateway recorded, for
+    the operator's reconciliation: every charge when `charge_ids` is None, which only a
+    gateway with `lists_all_charges` can answer cheaply."""
 
     name: str
+    lists_all_charges: bool
 
     def authorize(
         self,
@@ -67,6 +83,7 @@ class PaymentGateway(Protocol):
         payment_method: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        transfer_group: str | None = None,
     ) -> GatewayResult: ...
 
     def capture(self, *, charge_id: str, amount: Money, idempotency_key: str) -> GatewayResult: ...
@@ -74,8 +91,18 @@ class PaymentGateway(Protocol):
     def refund(self, *, charge_id: str, amount: Money, idempotency_key: str) -> GatewayResult: ...
 
     def transfer(
-        self, *, destination: str, amount: Money, idempotency_key: str
+        self,
+        *,
+        destination: str,
+        amount: Money,
+        idempotency_key: str,
+        transfer_group: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayResult: ...
+
+    def charge_totals(
+        self, *, charge_ids: Sequence[str] | None = None
+    ) -> dict[str, ChargeTotals]: ...
 
 
 # Stripe's test payment methods and what the sandbox does with them (API.md): None
@@ -93,6 +120,13 @@ def sandbox_id(prefix: str, idempotency_key: str) -> str:
     return f"{prefix}_sandbox_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
 
 
+def _with_group(metadata: Mapping[str, str] | None, transfer_group: str | None) -> dict[str, str]:
+    stored = dict(metadata or {})
+    if transfer_group:
+        stored.setdefault("transfer_group", transfer_group)
+    return stored
+
+
 def _check_amount(amount: Money) -> None:
     if amount.amount <= 0:
         raise InvalidInput(
@@ -105,6 +139,7 @@ class SandboxGateway:
     """Offline stand-in for Stripe with Stripe's test payment-method names."""
 
     name = "sandbox"
+    lists_all_charges = True
 
     def authorize(
         self,
@@ -113,6 +148,7 @@ class SandboxGateway:
         payment_method: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        transfer_group: str | None = None,
     ) -> GatewayResult:
         _check_amount(amount)
         if payment_method not in TEST_PAYMENT_METHODS:
@@ -141,7 +177,7 @@ class SandboxGateway:
                             payment_method=payment_method,
                             currency=amount.currency,
                             authorized_amount=amount.amount,
-                            metadata=dict(metadata or {}),
+                            metadata=_with_group(metadata, transfer_group),
                         )
                 except IntegrityError:  # a concurrent retry won; replay its charge
                     charge = SandboxCharge.objects.get(idempotency_key=idempotency_key)
@@ -171,7 +207,15 @@ class SandboxGateway:
             idempotency_key=idempotency_key,
         )
 
-    def transfer(self, *, destination: str, amount: Money, idempotency_key: str) -> GatewayResult:
+    def transfer(
+        self,
+        *,
+        destination: str,
+        amount: Money,
+        idempotency_key: str,
+        transfer_group: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> GatewayResult:
         """Pay a vendor's connected account (a payout). Always succeeds in the sandbox."""
         _check_amount(amount)
         if not destination:
@@ -189,6 +233,21 @@ class SandboxGateway:
                 idempotency_key=idempotency_key,
             )
         return GatewayResult(operation.operation_id, "", GatewayStatus.TRANSFERRED, amount)
+
+    def charge_totals(self, *, charge_ids: Sequence[str] | None = None) -> dict[str, ChargeTotals]:
+        """The sandbox's own record of each charge (every charge when `charge_ids` is
+        None), as Stripe's dashboard would show it."""
+        charges = SandboxCharge.objects.all()
+        if charge_ids is not None:
+            charges = charges.filter(charge_id__in=list(charge_ids))
+        return {
+            charge.charge_id: ChargeTotals(
+                charge.charge_id, charge.currency, charge.captured_amount, charge.refunded_amount
+            )
+            for charge in charges.only(
+                "charge_id", "currency", "captured_amount", "refunded_amount"
+            )
+        }
 
     # --- internals ---------------------------------------------------------------------
 
@@ -292,15 +351,15 @@ class SandboxGateway:
 
 
 def get_gateway() -> PaymentGateway:
-    """The gateway named by `settings.AGORA_PAYMENT_GATEWAY` ("sandbox" by default)."""
+    """The gateway named by `settings.AGORA_PAYMENT_GATEWAY` ("sandbox" by default, or
+    "stripe": the Stripe Connect adapter, which needs AGORA_STRIPE_SECRET_KEY)."""
     name = settings.AGORA_PAYMENT_GATEWAY
     if name == "sandbox":
         return SandboxGateway()
     if name == "stripe":
-        raise ImproperlyConfigured(
-            "AGORA_PAYMENT_GATEWAY=stripe: the Stripe Connect adapter is not available yet; "
-            "use AGORA_PAYMENT_GATEWAY=sandbox."
-        )
+        from agora.payments.stripe_gateway import stripe_gateway
+
+        return stripe_gateway()
     raise ImproperlyConfigured(
         f"Unknown AGORA_PAYMENT_GATEWAY {name!r}; use 'sandbox' (default) or 'stripe'."
     )

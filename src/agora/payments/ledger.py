@@ -1,23 +1,27 @@
 """The double-entry ledger's services: accounts, postings, reversals, balances.
 
 Everything that moves money ends in `post`, which writes one `JournalTransaction` and its
-entries (one INSERT) after checking they sum to zero per currency. Nothing is ever updated
-or deleted; a mistake is corrected by `reverse`, which posts the negated entries.
+entries (one statement on PostgreSQL) after checking they sum to zero per currency.
+Nothing is ever updated or deleted; a mistake is corrected by `reverse`, which posts the
+negated entries.
 Balances are always sums of entries — there is no cached balance to drift.
 See models.py for the sign convention and what the database enforces on its own.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router
 from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce
 
+from agora.core import clock
 from agora.core.locking import require_transaction
 from agora.payments.errors import (
     PaymentError,
@@ -158,6 +162,15 @@ def replayed(idempotency_key: str, expected_fingerprint: str) -> JournalTransact
     return existing
 
 
+@dataclass(frozen=True, slots=True)
+class SoleOwner:
+    """For `post(sole_owner=...)`: of the owners of type `owner_type`, only `owner_id` may
+    have entries under the posting's reference (a reference is one vendor's sale)."""
+
+    owner_type: str
+    owner_id: int
+
+
 def post(
     *,
     kind: str,
@@ -167,6 +180,7 @@ def post(
     memo: str = "",
     fingerprint: str | None = None,
     reverses: JournalTransaction | None = None,
+    sole_owner: SoleOwner | None = None,
 ) -> JournalTransaction:
     """Record one balanced journal transaction; return it.
 
@@ -176,11 +190,17 @@ def post(
 
     Idempotent by `idempotency_key`: a second call with the same key returns the first
     transaction and moves nothing — also when both run at once: the key's unique index
-    fails the second INSERT (waiting, on PostgreSQL, for the first to commit) inside a
-    savepoint, and the winner's transaction is returned. Callers whose lines depend on the
-    ledger's state (refunds, releases) call `replayed` before computing them.
+    makes the second INSERT do nothing (waiting, on PostgreSQL, for the first to commit),
+    and the winner's transaction is returned. Callers whose lines depend on the ledger's
+    state (refunds, releases) call `replayed` before computing them.
     `fingerprint` (default: a digest of kind, reference and lines) tells a retry from a
     different posting that reused the key (422 `idempotency_key_reused`).
+    `sole_owner`: refuse (409 `reference_vendor_mismatch`) when another owner of that type
+    already has entries under `reference`.
+
+    Cost, on the happy path (every account exists, new key): one statement on PostgreSQL
+    (a call of `payments_post`), two on SQLite, and no savepoint — see `_insert`. Lines
+    on accounts that do not exist yet take a slower path that creates them (`_complete`).
     """
     require_transaction()
     if kind not in _KINDS:
@@ -190,56 +210,183 @@ def post(
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValueError(f"idempotency key must be 1 to {MAX_KEY_LENGTH} characters")
     _check_lines(lines)
-    digest = fingerprint or _lines_fingerprint(kind, reference, lines)
-    # No look-up of the key first: a new key (the common case) goes straight to the
-    # INSERT, and a used one fails it on the unique index and is replayed below.
-    by_key = accounts_for(
-        keys=[line.account for line in lines if isinstance(line.account, AccountKey)]
-    )
     record = JournalTransaction(
         kind=kind,
         reference=reference,
         idempotency_key=idempotency_key,
-        fingerprint=digest,
+        fingerprint=fingerprint or _lines_fingerprint(kind, reference, lines),
         memo=memo,
         reverses=reverses,
+        created_at=clock.now(),
     )
-    entries = [
-        JournalEntry(
-            transaction=record,
-            account=line.account if isinstance(line.account, LedgerAccount) else by_key[line.key],
-            amount=line.amount,
-            currency=line.currency,
-        )
-        for line in lines
-    ]
-    if idempotency_key is None and reverses is None:
-        _insert(record, entries)
-    else:
-        try:
-            # A savepoint: a lost race on a unique index must not spoil the caller's
-            # transaction.
-            with transaction.atomic():
-                _insert(record, entries)
-        except IntegrityError:
-            if (
-                idempotency_key is not None
-                and (winner := replayed(idempotency_key, digest)) is not None
-            ):
-                return winner
-            if (
-                reverses is not None
-                and JournalTransaction.objects.filter(reverses=reverses).exists()
-            ):
-                raise _already_reversed(reverses) from None
-            raise
+    using = router.db_for_write(JournalTransaction)
+    inserted = _insert(record, lines, sole_owner, using)
+    if inserted is None:
+        return _not_inserted(record, sole_owner)
+    record.pk, entries_written = inserted
+    record._state.adding = False
+    record._state.db = using
+    if entries_written < len(lines):
+        _complete(record, lines)
     note_ledger_post(record.pk)
     return record
 
 
-def _insert(record: JournalTransaction, entries: list[JournalEntry]) -> None:
-    record.save()
-    JournalEntry.objects.bulk_create(entries)  # one INSERT for all entries
+# The happy path, written by hand: the ORM would need a SELECT for the accounts, a
+# savepoint around the transaction's INSERT (to survive a lost race on the idempotency key)
+# and a second INSERT — four round trips more per posting on PostgreSQL. Accounts are
+# resolved by their unique key inside the INSERT; `ON CONFLICT DO NOTHING` turns a
+# duplicate idempotency key or reversal into "no row" instead of an error that would
+# abort the surrounding transaction.
+#
+# PostgreSQL: one call of `payments_post` (migration 0006), whose statements PL/pgSQL
+# plans once per connection instead of once per posting.
+_POST_FUNCTION = (
+    "SELECT new_transaction_id, entries_written FROM payments_post("
+    "%s, %s, %s, %s, %s, %s::timestamptz, %s::bigint, %s::text, %s::bigint,"
+    " %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[])"
+)
+# SQLite: two statements (no data-modifying CTEs there, but a statement costs no round
+# trip), with the same conditions as the function.
+_TRANSACTION_INSERT = """
+    INSERT INTO payments_journaltransaction
+        (kind, reference, idempotency_key, fingerprint, memo, created_at, reverses_id)
+    SELECT %s, %s, %s, %s, %s, %s, %s
+    WHERE {condition}
+    ON CONFLICT DO NOTHING
+"""
+# Written so that the planner starts from the reference's own transactions (a handful)
+# rather than from every entry of every vendor account: SQLite, without statistics, would
+# otherwise pick the owner_type index and scan all vendors' entries.
+_OTHER_OWNER = """NOT EXISTS (
+        SELECT 1 FROM payments_journaltransaction earlier
+        WHERE earlier.reference = %s AND EXISTS (
+            SELECT 1 FROM payments_journalentry entry
+            JOIN payments_ledgeraccount owned ON owned.id = entry.account_id
+            WHERE entry.transaction_id = earlier.id
+              AND owned.owner_type = %s AND owned.owner_id <> %s
+        )
+    )"""
+# The VALUES columns are column1..column6 (owner type, owner id, purpose, currency,
+# amount, position); the statement starts with INSERT because Python's sqlite3 reports no
+# rowcount for one that starts with WITH.
+_ENTRIES_INSERT = """
+    INSERT INTO payments_journalentry (transaction_id, account_id, amount, currency)
+    SELECT %s, account.id, line.column5, account.currency
+    FROM (VALUES {values}) AS line
+    JOIN payments_ledgeraccount account
+      ON account.owner_type = line.column1 AND account.owner_id = line.column2
+     AND account.purpose = line.column3 AND account.currency = line.column4
+    ORDER BY line.column6
+"""
+
+
+@functools.cache
+def _sqlite_statements(line_count: int, sole_owner: bool) -> tuple[str, str]:
+    """SQLite's two statements for `line_count` lines, with or without the sole-owner
+    condition. Built from constants only (no input reaches the text), once per shape."""
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * line_count)
+    return (
+        _TRANSACTION_INSERT.format(condition=_OTHER_OWNER if sole_owner else "1 = 1"),
+        _ENTRIES_INSERT.format(values=values),
+    )
+
+
+def _insert(
+    record: JournalTransaction, lines: Sequence[Line], sole_owner: SoleOwner | None, using: str
+) -> tuple[int, int] | None:
+    """Insert the transaction and the entries of the lines whose accounts exist.
+
+    Returns (transaction id, entries written), or None when the transaction was not
+    inserted: its idempotency key or reversal exists, or `sole_owner` refused it.
+    """
+    connection = connections[using]
+    created_at = connection.ops.adapt_datetimefield_value(record.created_at)
+    head: list[Any] = [record.kind, record.reference, record.idempotency_key, record.fingerprint]
+    head += [record.memo, created_at, record.reverses_id]
+    keys = [line.key for line in lines]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _POST_FUNCTION,
+                [
+                    *head,
+                    sole_owner.owner_type if sole_owner else None,
+                    sole_owner.owner_id if sole_owner else None,
+                    [key.owner_type for key in keys],
+                    [key.owner_id for key in keys],
+                    [key.purpose for key in keys],
+                    [key.currency for key in keys],
+                    [line.amount for line in lines],
+                ],
+            )
+            transaction_id, written = cursor.fetchone()
+            return None if transaction_id is None else (transaction_id, written)
+        insert_transaction, insert_entries = _sqlite_statements(len(lines), sole_owner is not None)
+        if sole_owner is not None:
+            head += [record.reference, sole_owner.owner_type, sole_owner.owner_id]
+        cursor.execute(insert_transaction, head)
+        if cursor.rowcount != 1:
+            return None
+        transaction_id = cursor.lastrowid
+        values: list[Any] = [transaction_id]
+        for position, (key, line) in enumerate(zip(keys, lines, strict=True)):
+            values += [key.owner_type, key.owner_id, key.purpose, key.currency, line.amount]
+            values.append(position)
+        cursor.execute(insert_entries, values)
+        return transaction_id, cursor.rowcount
+
+
+def _complete(record: JournalTransaction, lines: Sequence[Line]) -> None:
+    """Write the entries `_insert` skipped because their accounts did not exist yet:
+    create the accounts (race-safe), then insert what is missing. The first posting to a
+    new vendor's accounts comes here; every later one does not."""
+    by_key = accounts_for(keys=[line.key for line in lines])
+    written = Counter(
+        JournalEntry.objects.filter(transaction_id=record.pk).values_list("account_id", "amount")
+    )
+    missing = []
+    for line in lines:
+        account = by_key[line.key]
+        if written[(account.pk, line.amount)] > 0:
+            written[(account.pk, line.amount)] -= 1
+            continue
+        missing.append(
+            JournalEntry(
+                transaction=record, account=account, amount=line.amount, currency=line.currency
+            )
+        )
+    JournalEntry.objects.bulk_create(missing)
+
+
+def _not_inserted(record: JournalTransaction, sole_owner: SoleOwner | None) -> JournalTransaction:
+    """Why `_insert` wrote nothing: another owner's reference, a retry, or a second
+    reversal. Only reached off the happy path, so the look-ups cost nothing there."""
+    if sole_owner is not None and (
+        JournalEntry.objects.filter(
+            transaction_id__in=list(
+                JournalTransaction.objects.filter(reference=record.reference).values_list(
+                    "pk", flat=True
+                )
+            ),
+            account__owner_type=sole_owner.owner_type,
+        )
+        .exclude(account__owner_id=sole_owner.owner_id)
+        .exists()
+    ):
+        raise PaymentError(
+            f"Reference {record.reference!r} belongs to another {sole_owner.owner_type}'s sale.",
+            code=PaymentErrorCode.REFERENCE_VENDOR_MISMATCH,
+        )
+    if record.idempotency_key is not None and (
+        winner := replayed(record.idempotency_key, record.fingerprint)
+    ):
+        return winner
+    if record.reverses is not None and (
+        JournalTransaction.objects.filter(reverses=record.reverses).exists()
+    ):
+        raise _already_reversed(record.reverses)
+    raise IntegrityError(f"journal transaction for {record.reference!r} was not inserted")
 
 
 def _already_reversed(original: JournalTransaction) -> PaymentError:

@@ -514,3 +514,79 @@ class PayoutSettings(models.Model):
 
     def __str__(self) -> str:
         return f"payout settings of {self.vendor_id}"
+
+
+# --- disputes ---------------------------------------------------------------------------------
+
+
+class DisputeStatus(models.TextChoices):
+    OPENED = "opened", "Opened"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class DisputeOutcome(models.TextChoices):
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Dispute(MoneyStateModel):
+    """A chargeback (or an operator-mediated claim) on one vendor's sale: opened → won |
+    lost, through `services.DISPUTE_LIFECYCLE` (audited).
+
+    Opening freezes `amount` in the vendor's dispute hold (flows.post_dispute_opened) and
+    stops the reference's escrow release until it is decided; winning gives the pieces
+    back, losing hands the money to the card network through the gateway.
+    A gateway dispute covering a multi-vendor charge becomes one Dispute per Payment,
+    sharing `gateway_dispute_id`.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    reference = models.CharField(max_length=64, db_index=True)
+    vendor_id = models.BigIntegerField(db_index=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPENED
+    )
+    gateway_dispute_id = models.CharField(max_length=100, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    opened_transaction_id = models.BigIntegerField()
+    decided_transaction_id = models.BigIntegerField(null=True, blank=True)
+    opened_by_id = models.BigIntegerField(null=True, blank=True)
+    decided_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payments_dispute_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=DisputeStatus.values), name="payments_dispute_status"
+            ),
+            # A webhook delivered twice opens nothing twice.
+            models.UniqueConstraint(
+                fields=["gateway_dispute_id", "payment"],
+                condition=~Q(gateway_dispute_id=""),
+                name="payments_dispute_gateway_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} on {self.reference} ({self.status})"
+
+
+class DisputeEvidence(models.Model):
+    """A note or piece of evidence the operator recorded on a dispute (not money state)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence")
+    text = models.TextField()
+    author_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"evidence {self.pk} on dispute {self.dispute_id}"

@@ -6,46 +6,27 @@ bookings or orders: callers pass a `reference` and the values commission rules n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db import transaction
-from django.db.models import F, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 
-from agora.core import clock
 from agora.core.audit import audit_log
 from agora.core.errors import NotFound
 from agora.core.money import Money
-from agora.core.statemachine import StateMachine
 from agora.payments import flows
 from agora.payments.commission import CommissionRuleSpec, SaleContext, fees_for
 from agora.payments.errors import PaymentError, PaymentErrorCode
 from agora.payments.gateway import get_gateway
-from agora.payments.guard import money_change, note_ledger_post
+from agora.payments.guard import money_change
 from agora.payments.models import (
     CommissionRule,
-    JournalTransaction,
-    LedgerAccount,
-    OwnerType,
+    Dispute,
+    DisputeStatus,
     Payment,
     PaymentStatus,
-    Payout,
-    PayoutSchedule,
-    PayoutSettings,
-    PayoutStatus,
-    Purpose,
     Refund,
 )
-from agora.payments.selectors import reference_state, vendor_balance
-
-__all__ = [
-    "SaleContext",
-    "SalePart",
-    "escrow_release",
-    "payment_collect",
-    "payments_collect",
-    "refund_create",
-]
+from agora.payments.selectors import reference_state
 
 
 @dataclass(frozen=True)
@@ -103,6 +84,7 @@ def payments_collect(
         payment_method=payment_method,
         idempotency_key=f"{idempotency_key}:authorize",
         metadata={"charge_group": charge_group},
+        transfer_group=charge_group,
     )
     gateway.capture(
         charge_id=authorization.charge_id,
@@ -162,12 +144,13 @@ def refund_create(
     refunds more than was captured (409 refund_exceeds_captured). A retry with the same
     key returns the first refund. Returns None when nothing is left to refund.
     """
-    replay = Refund.objects.filter(idempotency_key=idempotency_key).first()
-    if replay is not None:
-        return replay
     payment = Payment.objects.select_for_update().filter(reference=reference).first()
     if payment is None:
         raise NotFound(f"No payment for {reference}.")
+    # Under the payment's lock: a concurrent retry waits here and then finds this.
+    replay = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if replay is not None:
+        return replay
     currency = payment.currency
     if amount is None:
         amount = reference_state(
@@ -215,149 +198,23 @@ def refund_create(
 @transaction.atomic
 def escrow_release(*, reference: str) -> bool:
     """Move what `reference` holds in escrow to its vendor's available balance. True when
-    the reference is settled (released now or nothing was held)."""
-    payment = Payment.objects.filter(reference=reference).only("vendor_id").first()
+    the reference is settled (released now or nothing was held); False while a dispute on
+    it is open — disputes freeze the release, and the caller tries again on a later run.
+
+    The payment row is locked, as `dispute_open` locks it, so a release and a dispute
+    opening at once are decided one after the other.
+    """
+    payment = (
+        Payment.objects.select_for_update().filter(reference=reference).only("vendor_id").first()
+    )
     if payment is None:
         return True
+    if Dispute.objects.filter(reference=reference, status=DisputeStatus.OPENED).exists():
+        return False
     flows.post_escrow_release(
         reference=reference, vendor_id=payment.vendor_id, idempotency_key=f"{reference}:release"
     )
     return True
-
-
-# --- payouts ---------------------------------------------------------------------------------
-
-PAYOUT_LIFECYCLE = StateMachine.of(
-    "payout",
-    {PayoutStatus.PENDING: [PayoutStatus.PAID, PayoutStatus.FAILED]},
-)
-
-
-def payout_create(
-    *,
-    vendor_id: int,
-    currency: str,
-    amount: Money | None,
-    idempotency_key: str,
-    actor: object | None,
-) -> Payout:
-    """Pay out `amount` (None: the whole available balance) to the vendor's bank.
-
-    The ledger posting checks the balance under the vendor's lock, so concurrent payouts
-    never overdraw it (409 insufficient_balance). The sandbox transfer settles at once;
-    a failed transfer returns the money to available.
-    """
-    with transaction.atomic():
-        replay = Payout.objects.filter(idempotency_key=idempotency_key).first()
-        if replay is not None:
-            return replay
-        if amount is None:
-            available = vendor_balance(vendor_id=vendor_id, currency=currency).available
-            if available.amount <= 0:
-                raise PaymentError(
-                    "There is no available balance to pay out.",
-                    code=PaymentErrorCode.INSUFFICIENT_BALANCE,
-                    extra={"available": available.amount, "currency": currency},
-                )
-            amount = available
-        with money_change():
-            posting = flows.post_payout(
-                vendor_id=vendor_id, amount=amount, idempotency_key=f"payout:{idempotency_key}"
-            )
-            payout = Payout.objects.create(
-                vendor_id=vendor_id,
-                amount=amount.amount,
-                currency=amount.currency,
-                idempotency_key=idempotency_key,
-                journal_transaction_id=posting.pk,
-                requested_by_id=getattr(actor, "pk", None),
-            )
-    return _payout_transfer(payout)
-
-
-def _payout_transfer(payout: Payout) -> Payout:
-    """Ask the gateway to move the money; settle the payout either way."""
-    destination = (
-        PayoutSettings.objects.filter(vendor_id=payout.vendor_id)
-        .values_list("destination", flat=True)
-        .first()
-        or f"vendor:{payout.vendor_id}"
-    )
-    try:
-        result = get_gateway().transfer(
-            destination=destination,
-            amount=Money(payout.amount, payout.currency),
-            idempotency_key=f"payout:{payout.idempotency_key}:transfer",
-        )
-    except PaymentError as error:
-        return payout_fail(payout=payout, reason=error.detail)
-    with money_change():
-        Payout.objects.filter(pk=payout.pk).update(transfer_id=result.id)
-        payout.transfer_id = result.id
-        PAYOUT_LIFECYCLE.apply(
-            payout, PayoutStatus.PAID, actor=None, updates={"settled_at": clock.now()}
-        )
-        # Settling posts nothing new: the money left `available` when the payout was
-        # created. Name that posting to the guard as this change's ledger record.
-        note_ledger_post(payout.journal_transaction_id)
-    return payout
-
-
-def payout_fail(*, payout: Payout, reason: str) -> Payout:
-    with money_change():
-        original = JournalTransaction.objects.get(pk=payout.journal_transaction_id)
-        flows.post_payout_failed(
-            payout=original, idempotency_key=f"payout:{payout.idempotency_key}:failed"
-        )
-        PAYOUT_LIFECYCLE.apply(
-            payout,
-            PayoutStatus.FAILED,
-            actor=None,
-            reason=reason,
-            updates={"failure_reason": reason[:300], "settled_at": clock.now()},
-        )
-    return payout
-
-
-def payouts_due(*, today: date) -> list[tuple[int, str]]:
-    """(vendor_id, currency) pairs whose schedule says "pay out today" and whose available
-    balance reaches their minimum."""
-    settings_by_vendor = {s.vendor_id: s for s in PayoutSettings.objects.all()}
-    rows = (
-        LedgerAccount.objects.filter(owner_type=OwnerType.VENDOR, purpose=Purpose.AVAILABLE)
-        .annotate(total=Coalesce(Sum("entries__amount"), Value(0)))
-        .values_list("owner_id", "currency", "total")
-    )
-    due = []
-    for vendor_id, currency, total in rows:
-        setting = settings_by_vendor.get(vendor_id) or PayoutSettings(vendor_id=vendor_id)
-        if total < max(setting.minimum_amount, 1):
-            continue
-        if (
-            setting.schedule == PayoutSchedule.DAILY
-            or (setting.schedule == PayoutSchedule.WEEKLY and today.weekday() == 0)
-            or (setting.schedule == PayoutSchedule.MONTHLY and today.day == 1)
-        ):
-            due.append((vendor_id, currency))
-    return due
-
-
-def scheduled_payouts_run(*, today: date) -> int:
-    """Create today's scheduled payouts; the key makes a second run the same day a no-op."""
-    created = 0
-    for vendor_id, currency in payouts_due(today=today):
-        try:
-            payout_create(
-                vendor_id=vendor_id,
-                currency=currency,
-                amount=None,
-                idempotency_key=f"scheduled:{vendor_id}:{currency}:{today.isoformat()}",
-                actor=None,
-            )
-            created += 1
-        except PaymentError:
-            continue  # the balance moved since we looked; next run tries again
-    return created
 
 
 @transaction.atomic
@@ -371,11 +228,3 @@ def commission_rule_create(*, actor: object, **fields: object) -> CommissionRule
     rule = CommissionRule.objects.create(**fields)
     audit_log(actor=actor, action="commission_rule.created", target=rule, data={"name": rule.name})
     return rule
-
-
-@transaction.atomic
-def payout_settings_set(*, vendor_id: int, schedule: str, minimum_amount: int) -> PayoutSettings:
-    setting, _ = PayoutSettings.objects.update_or_create(
-        vendor_id=vendor_id, defaults={"schedule": schedule, "minimum_amount": minimum_amount}
-    )
-    return setting
