@@ -270,7 +270,9 @@ def listing_update(*, actor: User, listing: Listing, changes: dict[str, Any]) ->
     for field, value in updates.items():
         setattr(listing, field, value)
     listing.updated_at = clock.now()
-    listing.save()
+    # Only the changed columns: `stock` in particular moves under concurrent checkouts by
+    # conditional UPDATEs, and writing back this (possibly stale) copy would undo sales.
+    listing.save(update_fields=[*updates.keys(), "updated_at"])
     audit_log(
         actor=actor, action="listing.updated", target=listing, data={"fields": sorted(changes)}
     )

@@ -54,6 +54,19 @@ def record(key: ItemKey, kind: str, quantity: int, reference: str) -> StockMovem
     )
 
 
+def release(reservation: StockReservation, *, reference: str) -> bool:
+    """Release a live reservation and put its units back; False (nothing changed) when it
+    is no longer live — a buyer or the sweeper released it first, or a payment consumed it."""
+    if not StockReservation.objects.filter(pk=reservation.pk, status=ReservationStatus.LIVE).update(
+        status=ReservationStatus.RELEASED
+    ):
+        return False
+    key = ItemKey(reservation.listing_id, reservation.variant_id or 0)
+    give_back(key, reservation.quantity)
+    record(key, MovementKind.RELEASE, reservation.quantity, reference).save()
+    return True
+
+
 def release_expired(keys: Iterable[ItemKey], *, now: datetime) -> int:
     """Return the units of live reservations past their expiry for these items.
 

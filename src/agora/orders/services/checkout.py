@@ -207,21 +207,30 @@ def checkout_create(
         )
     address = _check_address(shipping_address)
     parts = _split_by_vendor(lines, address["country"])
-    checkout = _reserve(
-        customer=customer, lines=lines, parts=parts, currency=currencies.pop(), address=address
-    )
-    if payment_method:
-        try:
-            checkout = checkout_pay(
-                customer=customer,
-                checkout=checkout,
-                payment_method=payment_method,
-                idempotency_key=idempotency_key,
-            )
-        except PaymentError as error:
-            # The stock stays reserved until expires_at: tell the client where to pay again.
-            error.extra.update(checkout_id=checkout.pk, expires_at=checkout.expires_at.isoformat())
-            raise
+    declined: PaymentError | None = None
+    # One transaction: any other failure of the payment (an unknown payment method, 422)
+    # must undo the reservation too — the client never learns this checkout's id.
+    with transaction.atomic():
+        checkout = _reserve(
+            customer=customer, lines=lines, parts=parts, currency=currencies.pop(), address=address
+        )
+        if payment_method:
+            try:
+                checkout = checkout_pay(
+                    customer=customer,
+                    checkout=checkout,
+                    payment_method=payment_method,
+                    idempotency_key=idempotency_key,
+                )
+            except PaymentError as error:
+                # A decline keeps the stock reserved until expires_at (the reservation
+                # commits): tell the client where to pay again.
+                error.extra.update(
+                    checkout_id=checkout.pk, expires_at=checkout.expires_at.isoformat()
+                )
+                declined = error
+    if declined is not None:
+        raise declined
     return checkout
 
 
@@ -361,6 +370,10 @@ def checkout_pay(
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if checkout.customer_id != customer.pk:
         raise InvalidTransition("Only the customer who made the checkout pays for it.")
+    if checkout.status == CheckoutStatus.EXPIRED:
+        raise OrderError(
+            "The reservation has expired; check out again.", code=OrderErrorCode.CHECKOUT_EXPIRED
+        )
     if checkout.status != CheckoutStatus.RESERVED:
         raise InvalidTransition(
             f"Only a reserved checkout can be paid; this one is {checkout.status}.",
@@ -379,6 +392,17 @@ def checkout_pay(
     )
     if not orders:
         raise InvalidTransition("Every order of this checkout was cancelled.")
+    # Claim the reservations before charging. Once the hold runs out, the next buyer's
+    # release_expired may release them while this payment is still in flight; its
+    # conditional UPDATE now waits for this transaction and then finds them consumed. If one
+    # was released first (the hold ran out just now), the units may be sold again: expired.
+    claimed = StockReservation.objects.filter(
+        checkout=checkout, status=ReservationStatus.LIVE
+    ).update(status=ReservationStatus.CONSUMED)
+    if claimed != sum(len(order.lines.all()) for order in orders):
+        raise OrderError(
+            "The reservation has expired; check out again.", code=OrderErrorCode.CHECKOUT_EXPIRED
+        )
     payments.payments_collect(
         charge_group=checkout.reference,
         parts=[
@@ -399,9 +423,6 @@ def checkout_pay(
     )
     for order in orders:
         ORDER_LIFECYCLE.apply(order, OrderStatus.PAID, actor=customer, updates={"paid_at": now})
-    StockReservation.objects.filter(checkout=checkout, status=ReservationStatus.LIVE).update(
-        status=ReservationStatus.CONSUMED
-    )
     Checkout.objects.filter(pk=checkout.pk).update(status=CheckoutStatus.PAID, paid_at=now)
     checkout.status, checkout.paid_at = CheckoutStatus.PAID, now
     return checkout

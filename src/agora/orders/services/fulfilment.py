@@ -112,14 +112,18 @@ def order_cancel(
             idempotency_key=f"{order.reference}:refund:cancelled",
         )
     if order.status == OrderStatus.RESERVED:
-        # The units are still counted as reserved for the checkout; release those of this
-        # vendor's lines (other vendors' parts of the checkout keep theirs).
-        StockReservation.objects.filter(
+        # The units are held by the checkout's live reservations of this vendor's lines
+        # (other vendors' parts keep theirs). Give back only what a conditional release
+        # frees: past its expiry, a reservation may already have been released by the next
+        # buyer — its units back in stock and perhaps sold again.
+        for reservation in StockReservation.objects.filter(
             checkout_id=order.checkout_id,
             status=ReservationStatus.LIVE,
             listing__vendor_id=order.vendor_id,
-        ).update(status=ReservationStatus.RELEASED)
-    _restock(order)
+        ).order_by("listing_id", "variant_id"):
+            stock.release(reservation, reference=order.reference)
+    else:
+        _restock(order)
     return ORDER_LIFECYCLE.apply(
         order,
         OrderStatus.CANCELLED,
