@@ -16,7 +16,9 @@ def test_production_settings_pass_check_deploy(tmp_path: Path) -> None:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"} and not key.startswith("AGORA_")
+        # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own switch, never a deployment's.
+        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not key.startswith("AGORA_")
     }
     env.update(
         DEBUG="0",
