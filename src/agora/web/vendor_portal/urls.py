@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""/vendor/: day-to-day operations (agenda, bookings, orders, staff, profile) and
+management (catalogue, schedule, money, analytics) live in separate packages."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("agora.web.vendor_portal.operations.urls")),
+    path("", include("agora.web.vendor_portal.management.urls")),
+]
