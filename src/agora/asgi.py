@@ -1,7 +1,78 @@
-import os
+"""The ASGI application: Django's handler running each worker's requests on a few lanes.
 
-from django.core.asgi import get_asgi_application
+Django's stock `ASGIHandler` enters a fresh `ThreadSensitiveContext()` per request, and
+asgiref gives each such context a new one-thread executor: every request's middleware and
+view run on a new thread. Database connections are per thread, so every request opens a
+new connection (CONN_MAX_AGE never gets to reuse one) and the old one lingers until
+garbage collection — on PostgreSQL a backend fork per request and, under load, "too many
+clients"; on SQLite the file opened and its PRAGMAs run per request.
+
+Here each worker process keeps `AGORA_SYNC_THREADS` long-lived threads ("lanes", default
+1). A request waits for a free lane and runs all its sync code there, so connections are
+reused and bounded by workers × lanes. On 2 cores one lane per worker is best: scale with
+`agora serve --workers N`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import django
+from asgiref.sync import ThreadSensitiveContext
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agora.settings")
 
-application = get_asgi_application()
+DEFAULT_LANES = 1
+
+
+def lanes_from_env() -> int:
+    raw = os.environ.get("AGORA_SYNC_THREADS", "").strip()
+    if not raw:
+        return DEFAULT_LANES
+    try:
+        lanes = int(raw)
+    except ValueError as error:
+        raise ValueError(f"AGORA_SYNC_THREADS must be a whole number, not {raw!r}") from error
+    if lanes < 1:
+        raise ValueError(f"AGORA_SYNC_THREADS must be at least 1, not {lanes}")
+    return lanes
+
+
+class LaneASGIHandler(ASGIHandler):
+    """`ASGIHandler` whose requests run on a fixed set of long-lived threads."""
+
+    def __init__(self, lanes: int = DEFAULT_LANES) -> None:
+        super().__init__()
+        self.lane_count = max(1, lanes)
+        self.executors = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"agora-lane{i}")
+            for i in range(self.lane_count)
+        ]
+        # Created on first use: the queue belongs to the event loop that serves requests.
+        self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+
+    def _free_lanes(self) -> asyncio.Queue[ThreadPoolExecutor]:
+        if self._free is None:
+            self._free = asyncio.Queue()
+            for executor in self.executors:
+                self._free.put_nowait(executor)
+        return self._free
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        free = self._free_lanes()
+        executor = await free.get()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            free.put_nowait(executor)
+
+
+django.setup(set_prefix=False)
+application = LaneASGIHandler(lanes_from_env())
