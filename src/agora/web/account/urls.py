@@ -1,3 +1,55 @@
-from django.urls import path  # noqa: F401
+"""/account/: the customer's portal."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from agora.web.account import bookings, dashboard, goods, quotes, reviews
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="account-dashboard"),
+    path("status/", dashboard.live_status, name="account-status"),
+    # bookings
+    path("book/<int:listing_id>/", bookings.book, name="account-book"),
+    path("bookings/", dashboard.booking_list, name="account-bookings"),
+    path("bookings/<int:booking_id>/", bookings.booking_detail, name="account-booking"),
+    path("bookings/<int:booking_id>/pay/", bookings.booking_pay, name="account-booking-pay"),
+    path(
+        "bookings/<int:booking_id>/confirmed/",
+        bookings.booking_confirmed,
+        name="account-booking-confirmed",
+    ),
+    path(
+        "bookings/<int:booking_id>/cancel/", bookings.booking_cancel, name="account-booking-cancel"
+    ),
+    path(
+        "bookings/<int:booking_id>/reschedule/",
+        bookings.booking_reschedule,
+        name="account-booking-reschedule",
+    ),
+    path(
+        "bookings/<int:booking_id>/receipt/",
+        bookings.booking_receipt,
+        name="account-booking-receipt",
+    ),
+    # quote-based jobs
+    path("quote/<int:listing_id>/", quotes.quote, name="account-quote"),
+    # goods
+    path("cart/", goods.cart_page, name="account-cart"),
+    path("cart/add/", goods.cart_add, name="account-cart-add"),
+    path("cart/update/", goods.cart_update, name="account-cart-update"),
+    path("checkout/", goods.checkout_page, name="account-checkout-new"),
+    path("checkouts/<int:checkout_id>/", goods.checkout_detail, name="account-checkout"),
+    path("checkouts/<int:checkout_id>/pay/", goods.checkout_pay, name="account-checkout-pay"),
+    path(
+        "checkouts/<int:checkout_id>/receipt/",
+        goods.checkout_receipt,
+        name="account-checkout-receipt",
+    ),
+    path("orders/", dashboard.order_list, name="account-orders"),
+    path("orders/<int:order_id>/", goods.order_detail, name="account-order"),
+    path("orders/<int:order_id>/confirm/", goods.order_confirm, name="account-order-confirm"),
+    path("orders/<int:order_id>/cancel/", goods.order_cancel, name="account-order-cancel"),
+    # reviews
+    path("reviews/", reviews.review_list, name="account-reviews"),
+    path("reviews/new/<str:kind>/<int:object_id>/", reviews.review_new, name="account-review-new"),
+    path("reviews/<int:review_id>/edit/", reviews.review_edit, name="account-review-edit"),
+]
