@@ -23,6 +23,8 @@ from agora.core.errors import DomainError, ErrorCode, problem_from_error, proble
 from agora.orders.api import router as orders_router
 from agora.payments.api import operator_router as payments_operator_router
 from agora.payments.api import router as payments_router
+from agora.reviews.api import operator_router as reviews_operator_router
+from agora.reviews.api import router as reviews_router
 from agora.vendors.api import operator_router as vendors_operator_router
 from agora.vendors.api import router as vendors_router
 
@@ -148,3 +150,5 @@ api.add_router("/", bookings_router)
 api.add_router("/", orders_router)
 api.add_router("/", payments_router)
 api.add_router("/", payments_operator_router)
+api.add_router("/", reviews_router)
+api.add_router("/", reviews_operator_router)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "agora.catalog",
     "agora.bookings",
     "agora.orders",
+    "agora.reviews",
     "agora.web",
     "agora.demo",
 ]
@@ -140,7 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # takes the write lock when a transaction begins, so two writers queue on the busy
     # timeout instead of failing with "database is locked" when one upgrades a read
     # lock. IMMEDIATE must not be combined with ATOMIC_REQUESTS: every request, even a
-    # read, would then take the write lock.
+    # read, would then take the write lock. Writers queue on a kernel lock before BEGIN
+    # IMMEDIATE (agora.core.sqlite_backend) instead of polling in SQLite's busy handler.
+    DATABASES["default"]["ENGINE"] = "agora.core.sqlite_backend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_URL.endswith(":memory:") else 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -195,6 +198,27 @@ AGORA_PAYMENT_GATEWAY = env_str("AGORA_PAYMENT_GATEWAY", "sandbox")
 AGORA_STRIPE_SECRET_KEY = env_str("AGORA_STRIPE_SECRET_KEY")
 AGORA_STRIPE_WEBHOOK_SECRET = env_str("AGORA_STRIPE_WEBHOOK_SECRET")
 AGORA_IDEMPOTENCY_TTL_HOURS = 24
+
+# --- reviews and trust --------------------------------------------------------------------
+
+AGORA_REVIEW_WINDOW_DAYS = env_int("AGORA_REVIEW_WINDOW_DAYS", 30)
+AGORA_REVIEW_EDIT_HOURS = env_int("AGORA_REVIEW_EDIT_HOURS", 48)
+AGORA_REVIEW_TEXT_MIN_LENGTH = env_int("AGORA_REVIEW_TEXT_MIN_LENGTH", 3)
+AGORA_REVIEW_TEXT_MAX_LENGTH = env_int("AGORA_REVIEW_TEXT_MAX_LENGTH", 5000)
+# Bayesian average = (weight × prior mean + sum of ratings) / (weight + count).
+AGORA_REVIEW_PRIOR_MEAN = float(env_str("AGORA_REVIEW_PRIOR_MEAN", "3.5"))
+AGORA_REVIEW_PRIOR_WEIGHT = env_int("AGORA_REVIEW_PRIOR_WEIGHT", 10)
+AGORA_REVIEW_SHARED_NETWORK_DAYS = env_int("AGORA_REVIEW_SHARED_NETWORK_DAYS", 90)
+AGORA_REVIEW_BURST_COUNT = env_int("AGORA_REVIEW_BURST_COUNT", 5)
+AGORA_REVIEW_BURST_MINUTES = env_int("AGORA_REVIEW_BURST_MINUTES", 60)
+AGORA_REVIEW_DUPLICATE_SCORE = env_int("AGORA_REVIEW_DUPLICATE_SCORE", 90)
+AGORA_REVIEW_DUPLICATE_MIN_LENGTH = env_int("AGORA_REVIEW_DUPLICATE_MIN_LENGTH", 40)
+AGORA_REVIEW_QUALITY_MIN_RATING = float(env_str("AGORA_REVIEW_QUALITY_MIN_RATING", "3.0"))
+AGORA_REVIEW_QUALITY_MIN_REVIEWS = env_int("AGORA_REVIEW_QUALITY_MIN_REVIEWS", 10)
+AGORA_REVIEW_QUALITY_MIN_COMPLETION = float(env_str("AGORA_REVIEW_QUALITY_MIN_COMPLETION", "0.8"))
+AGORA_REVIEW_QUALITY_MIN_OUTCOMES = env_int("AGORA_REVIEW_QUALITY_MIN_OUTCOMES", 10)
+AGORA_REVIEW_QUALITY_WINDOW_DAYS = env_int("AGORA_REVIEW_QUALITY_WINDOW_DAYS", 180)
+AGORA_REVIEW_AUTO_SUSPEND = env_bool("AGORA_REVIEW_AUTO_SUSPEND", False)
 
 # --- background tasks -------------------------------------------------------------------
 

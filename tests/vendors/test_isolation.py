@@ -311,6 +311,9 @@ CASES: list[Case] = [
         MANAGER,
         lambda: {"schedule": "daily", "minimum_amount": 0},
     ),
+    # reviews/api.py
+    Case("GET", "/listings/{listing_id}/reviews", PRIVATE_DRAFT, listing="draft_id"),
+    Case("GET", "/operator/vendors/{vendor_id}/quality", OPERATOR),
 ]
 
 # Reads of A's data that are public while A and the listing are active (tested below).
@@ -321,6 +324,7 @@ PUBLIC_READS = {
     "GET /listings/{listing_id}/price",
     "GET /vendors/{vendor_id}/schedule",
     "GET /listings/{listing_id}/slots",
+    "GET /vendors/{vendor_id}/reviews",
 }
 # Vendor- or listing-scoped routes covered elsewhere, with the test that covers them.
 EXEMPT: dict[str, str] = {}

@@ -138,6 +138,14 @@ def booking_complete(*, actor: User, booking: Booking) -> Booking:
     )
 
 
+def booking_mark_reviewed(*, actor: User, booking: Booking, review_id: int) -> Booking:
+    """completed → reviewed, when its customer's review is stored (reviews.services calls
+    it in the review's transaction, with the booking's row already locked)."""
+    return BOOKING_LIFECYCLE.apply(
+        booking, BookingStatus.REVIEWED, actor=actor, data={"review_id": review_id}
+    )
+
+
 @transaction.atomic
 def booking_no_show(*, actor: User, booking: Booking) -> Booking:
     """The customer did not come. Only once the start has passed; nothing is refunded."""
