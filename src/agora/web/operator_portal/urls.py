@@ -1,3 +1,36 @@
-from django.urls import path  # noqa: F401
+"""/operator/: the operator console (operators only; see agora.web.access)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from agora.web.operator_portal.views import money, overview, rules, vendors
+
+urlpatterns = [
+    path("", overview.overview_page, name="operator"),
+    path("vendors/", vendors.vendor_queue, name="operator-vendors"),
+    path("vendors/bulk/", vendors.vendor_bulk, name="operator-vendors-bulk"),
+    path("vendors/<int:vendor_id>/", vendors.vendor_detail, name="operator-vendor"),
+    path(
+        "vendors/<int:vendor_id>/documents/<int:document_id>/",
+        vendors.vendor_document,
+        name="operator-vendor-document",
+    ),
+    path(
+        "vendors/<int:vendor_id>/<slug:action>/",
+        vendors.vendor_decide,
+        name="operator-vendor-decide",
+    ),
+    path("sales/", money.sale_list, name="operator-sales"),
+    path("sales/<str:reference>/", money.sale_detail, name="operator-sale"),
+    path("sales/<str:reference>/refund/", money.sale_refund, name="operator-sale-refund"),
+    path("sales/<str:reference>/dispute/", money.sale_dispute, name="operator-sale-dispute"),
+    path("disputes/", money.dispute_list, name="operator-disputes"),
+    path("disputes/<int:dispute_id>/", money.dispute_detail, name="operator-dispute"),
+    path(
+        "disputes/<int:dispute_id>/evidence/",
+        money.dispute_evidence,
+        name="operator-dispute-evidence",
+    ),
+    path("disputes/<int:dispute_id>/decide/", money.dispute_decide, name="operator-dispute-decide"),
+    path("commission-rules/", rules.rule_list, name="operator-rules"),
+    path("commission-rules/new/", rules.rule_create, name="operator-rule-new"),
+]
