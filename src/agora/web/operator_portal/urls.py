@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from agora.web.operator_portal.views import money, overview, rules, vendors
+from agora.web.operator_portal.views import money, overview, reviews, rules, vendors
 
 urlpatterns = [
     path("", overview.overview_page, name="operator"),
@@ -18,6 +18,13 @@ urlpatterns = [
         "vendors/<int:vendor_id>/<slug:action>/",
         vendors.vendor_decide,
         name="operator-vendor-decide",
+    ),
+    path("reviews/", reviews.review_queue, name="operator-reviews"),
+    path("reviews/<int:review_id>/<slug:action>/", reviews.review_moderate, name="operator-review"),
+    path(
+        "quality-flags/<int:flag_id>/resolve/",
+        reviews.quality_flag_resolve,
+        name="operator-quality-flag-resolve",
     ),
     path("sales/", money.sale_list, name="operator-sales"),
     path("sales/<str:reference>/", money.sale_detail, name="operator-sale"),
