@@ -326,7 +326,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
 def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
     """GET: what the policy refunds if you cancel now. POST: cancel."""
     booking = selectors.booking_get_for_customer(user=customer(request), booking_id=booking_id)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             lifecycle.booking_cancel(
@@ -383,7 +383,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
 def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = selectors.booking_get_for_customer(user=customer(request), booking_id=booking_id)
     timezone = booking.vendor.timezone
-    form = RescheduleForm(request.POST or None)
+    form = RescheduleForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

@@ -94,7 +94,7 @@ def _subject(request: HttpRequest, kind: str, object_id: int) -> tuple[str, str]
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_new(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
     title, vendor_name = _subject(request, kind, object_id)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
