@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from agora.web.auth import views
+
+urlpatterns = [
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("signup/", views.sign_up, name="signup"),
+    path("password-reset/", views.PasswordResetRequest.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetSent.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        views.PasswordResetComplete.as_view(),
+        name="password_reset_complete",
+    ),
+]

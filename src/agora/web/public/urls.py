@@ -4,4 +4,12 @@ from agora.web.public import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search", views.search, name="search"),
+    path("c/<slug:category_slug>/", views.category_landing, name="category"),
+    path("c/<slug:category_slug>/<slug:city_slug>/", views.category_landing, name="category_city"),
+    path("v/<slug:vendor_slug>/", views.vendor_page, name="vendor"),
+    path("l/<int:listing_id>/", views.listing_page, name="listing"),
+    path("l/<int:listing_id>/slots/", views.listing_slots, name="listing_slots"),
+    path("sitemap.xml", views.sitemap_xml, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
 ]

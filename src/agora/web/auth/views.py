@@ -1,0 +1,217 @@
+"""Session sign-in, sign-out, sign-up and password reset for the pages.
+
+Sign-in goes through `accounts.services.user_authenticate`, the same throttled check the
+API's token endpoint uses, so a password guessed on the page counts against the same
+database-backed limits (429 past them). `next` is followed only to a URL on this site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agora.accounts import services as account_services
+from agora.accounts.errors import AccountError, AccountErrorCode
+from agora.core import ratelimit
+from agora.core.errors import InvalidInput, NotAuthenticated, RateLimited
+from agora.vendors import selectors as vendor_selectors
+from agora.web.auth.forms import SignInForm, SignUpForm
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Sign-ups and reset e-mails per address of origin: enough for a shared office, too few
+# to mass-create accounts or bomb someone's inbox.
+SIGNUPS_PER_IP = 20
+RESETS_PER_IP = 10
+WINDOW_SECONDS = 3600
+
+
+def client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """`next` from the form or query string, if it stays on this site; else None."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def home_for(user: Any) -> str:
+    """Where a person lands after signing in without a `next`: their busiest portal."""
+    if user.is_operator:
+        return "/operator/"
+    if vendor_selectors.staff_vendor_ids(user=user):
+        return "/vendor/"
+    return "/account/"
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context.setdefault("next", safe_next(request) or "")
+    context.setdefault("noindex", True)
+    return render(request, template, context, status=status)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "page_title": "Sign in — Agora",
+        "meta_description": "Sign in to Agora.",
+    }
+    if request.method != "POST":
+        context["form"] = SignInForm(initial={"email": request.GET.get("email", "")})
+        return _page(request, "web/auth/login.html", context)
+    form = SignInForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _page(request, "web/auth/login.html", context, status=400)
+    try:
+        user = account_services.user_authenticate(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            ip=client_ip(request),
+        )
+    except RateLimited as error:
+        form.add_error(None, error.detail)
+        response = _page(request, "web/auth/login.html", context, status=429)
+        response["Retry-After"] = error.headers["Retry-After"]
+        return response
+    except NotAuthenticated:
+        form.add_error(None, "The e-mail address or password is wrong.")
+        return _page(request, "web/auth/login.html", context, status=400)
+    login(request, user, backend=MODEL_BACKEND)
+    return HttpResponseRedirect(safe_next(request) or home_for(user))
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "You are signed out.")
+    return redirect("/")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "page_title": "Create an account — Agora",
+        "meta_description": "Create a free Agora account to book services and buy from shops.",
+    }
+    if request.method != "POST":
+        context["form"] = SignUpForm()
+        return _page(request, "web/auth/signup.html", context)
+    form = SignUpForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _page(request, "web/auth/signup.html", context, status=400)
+    attempts = ratelimit.hit(
+        scope="signup-ip", ident=client_ip(request), window_seconds=WINDOW_SECONDS
+    )
+    if attempts > SIGNUPS_PER_IP:
+        form.add_error(None, "Too many new accounts from your network; try again later.")
+        response = _page(request, "web/auth/signup.html", context, status=429)
+        response["Retry-After"] = str(ratelimit.retry_after(window_seconds=WINDOW_SECONDS))
+        return response
+    try:
+        user = account_services.user_register(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            name=form.cleaned_data["name"],
+        )
+    except InvalidInput as error:
+        _field_errors(form, error)
+        return _page(request, "web/auth/signup.html", context, status=400)
+    except AccountError as error:
+        if error.code != AccountErrorCode.EMAIL_TAKEN:
+            raise
+        form.add_error(
+            "email", "An account with this e-mail address exists already. Sign in instead?"
+        )
+        context["email_taken"] = True
+        return _page(request, "web/auth/signup.html", context, status=409)
+    login(request, user, backend=MODEL_BACKEND)
+    messages.success(request, f"Welcome to Agora, {user.name}.")
+    return HttpResponseRedirect(safe_next(request) or "/account/")
+
+
+def _field_errors(form: SignUpForm, error: InvalidInput) -> None:
+    """Put the service's `{loc: ["body", field], msg}` items on the form's fields."""
+    items = error.extra.get("errors") or []
+    placed = False
+    for item in items:
+        loc = item.get("loc") or []
+        field = loc[-1] if loc else None
+        if field in form.fields:
+            form.add_error(field, str(item.get("msg", error.detail)))
+            placed = True
+    if not placed:
+        form.add_error(None, error.detail)
+
+
+# --- password reset -------------------------------------------------------------------
+
+
+class PasswordResetRequest(auth_views.PasswordResetView):
+    template_name = "web/auth/password_reset_form.html"
+    email_template_name = "web/auth/password_reset_email.txt"
+    subject_template_name = "web/auth/password_reset_subject.txt"
+    success_url = "/password-reset/sent/"
+    extra_context = {"page_title": "Reset your password — Agora", "noindex": True}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        attempts = ratelimit.hit(
+            scope="reset-ip", ident=client_ip(self.request), window_seconds=WINDOW_SECONDS
+        )
+        if attempts > RESETS_PER_IP:
+            form.add_error(None, "Too many reset requests from your network; try again later.")
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(ratelimit.retry_after(window_seconds=WINDOW_SECONDS))
+            return response
+        return super().form_valid(form)
+
+
+class PasswordResetSent(auth_views.PasswordResetDoneView):
+    template_name = "web/auth/password_reset_sent.html"
+    extra_context = {"page_title": "Check your e-mail — Agora", "noindex": True}
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    template_name = "web/auth/password_reset_confirm.html"
+    success_url = "/password-reset/complete/"
+    extra_context = {"page_title": "Choose a new password — Agora", "noindex": True}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # Whoever knew the old password may hold API tokens: a reset ends them too.
+        account_services.tokens_revoke_all(user=form.user)
+        return response
+
+
+class PasswordResetComplete(auth_views.PasswordResetCompleteView):
+    template_name = "web/auth/password_reset_complete.html"
+    extra_context = {"page_title": "Password changed — Agora", "noindex": True}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["login_url"] = settings.LOGIN_URL
+        return context
