@@ -46,7 +46,8 @@ def test_the_dashboard_shows_bookings_and_orders_with_their_status(
     page = html(response)
     assert f'href="/account/bookings/{booking.pk}/"' in page
     assert "Paid — waiting for the vendor to accept" in page
-    assert "Widget" in page and "Gadget" in page
+    assert "Widget" in page
+    assert "Gadget" in page
     assert page.count("Paid — waiting for the vendor</span>") == 2
     assert 'hx-get="/account/status/" hx-trigger="every 5s"' in page
     assert 'href="/account/cart/"' in page
