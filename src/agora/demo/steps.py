@@ -5,11 +5,12 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts, bookings, marketplace, orders
+from agora.demo import accounts, bookings, marketplace, orders, pending_vendors
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
     ("vendors and listings", marketplace.load),
     ("schedules and bookings", bookings.load),
     ("shipping and orders", orders.load),
+    ("applications awaiting approval", pending_vendors.load),
 ]
