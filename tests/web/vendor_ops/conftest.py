@@ -62,7 +62,9 @@ class Shop:
     outsider: User
 
     def held(self, start: datetime, *, listing: Listing | None = None) -> Booking:
-        return holds.booking_hold(customer=self.customer, listing=listing or self.service, start=start)
+        return holds.booking_hold(
+            customer=self.customer, listing=listing or self.service, start=start
+        )
 
     def pending(self, start: datetime, *, listing: Listing | None = None) -> Booking:
         """A booking the customer has paid for, waiting for the vendor's answer."""

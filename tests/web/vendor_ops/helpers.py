@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ def html(response: Any) -> str:
 def text(response: Any) -> str:
     """The page's visible text with tags removed and whitespace collapsed."""
     without_tags = re.sub(r"<[^>]+>", " ", html(response))
-    return re.sub(r"\s+", " ", without_tags).strip()
+    return re.sub(r"\s+", " ", html_lib.unescape(without_tags)).strip()
 
 
 def actions(target: Model) -> list[str]:

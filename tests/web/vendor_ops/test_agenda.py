@@ -53,7 +53,8 @@ def test_today_lists_the_days_bookings_requests_and_orders(shop: Shop, client_as
     assert f"/vendor/bookings/{accepted.pk}/" in agenda
     assert f"/vendor/bookings/{pending_today.pk}/" in agenda
     assert f"/vendor/bookings/{pending_tomorrow.pk}/" not in agenda
-    assert "10:00–11:00" in agenda and "12:00–13:00" in agenda
+    assert "10:00–11:00" in agenda
+    assert "12:00–13:00" in agenda
     assert "Alice Buyer" in agenda
     assert f'action="/vendor/bookings/{accepted.pk}/start/"' in agenda
     assert f'action="/vendor/bookings/{pending_today.pk}/accept/"' in agenda
@@ -121,9 +122,7 @@ def _cell(body: str, booking_id: int) -> str:
     return body[body.rindex("<td", 0, start) : body.index("</td>", start)]
 
 
-def test_calendar_places_bookings_and_blocks_by_day_and_hour(
-    shop: Shop, client_as: Any
-) -> None:
+def test_calendar_places_bookings_and_blocks_by_day_and_hour(shop: Shop, client_as: Any) -> None:
     monday_booking = shop.accepted(monday(10))
     wednesday_booking = shop.pending(monday(15, days=2))
     next_week = shop.pending(monday(10, days=7))
@@ -148,7 +147,9 @@ def test_calendar_places_bookings_and_blocks_by_day_and_hour(
     ten = next(r for r in rows if '<th scope="row" class="cal-hour">10:00</th>' in r)
     cells = ten.split("<td")[1:]
     assert f"/vendor/bookings/{monday_booking.pk}/" in cells[0]
-    assert "10:00–11:00" in cells[0] and "Full service" in cells[0] and "Alice Buyer" in cells[0]
+    assert "10:00–11:00" in cells[0]
+    assert "Full service" in cells[0]
+    assert "Alice Buyer" in cells[0]
     fifteen = next(r for r in rows if '<th scope="row" class="cal-hour">15:00</th>' in r)
     cells = fifteen.split("<td")[1:]
     assert f"/vendor/bookings/{wednesday_booking.pk}/" in cells[2]

@@ -23,11 +23,15 @@ def city_choices() -> list[tuple[str, str]]:
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
     """Put a service's refusal on the field it names (its `errors[].loc`), else on the form."""
     placed = False
-    for item in error.extra.get("errors", []):
+    items = error.extra.get("errors", [])
+    for item in items:
         loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query")]
         name = loc[0] if loc else ""
         if name in form.fields:
-            form.add_error(name, str(item.get("msg") or error.detail))
+            # `field_error` details read "<field>: <msg>"; others ("Documents may be at most
+            # 10 MB.") say more than their terse `msg` and are shown whole.
+            whole = len(items) == 1 and not error.detail.startswith(f"{name}:")
+            form.add_error(name, error.detail if whole else str(item.get("msg") or error.detail))
             placed = True
     if not placed:
         form.add_error(None, error.detail)
