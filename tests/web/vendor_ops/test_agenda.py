@@ -59,8 +59,11 @@ def test_today_lists_the_days_bookings_requests_and_orders(shop: Shop, client_as
     assert f'action="/vendor/bookings/{accepted.pk}/start/"' in agenda
     assert f'action="/vendor/bookings/{pending_today.pk}/accept/"' in agenda
     pending = body[body.index('id="pending-heading"') : body.index('id="orders-heading"')]
+    assert "Requests to answer on other days" in pending
     assert f"/vendor/bookings/{pending_tomorrow.pk}/" in pending
-    assert f"/vendor/bookings/{pending_today.pk}/" in pending
+    assert "Tue 6 Jan" in pending
+    # today's request is answered from the agenda, not listed twice
+    assert f"/vendor/bookings/{pending_today.pk}/" not in pending
     orders = body[body.index('id="orders-heading"') :]
     assert f"/vendor/orders/{order.pk}/" in orders
     assert "2 × Wiper blades" in orders

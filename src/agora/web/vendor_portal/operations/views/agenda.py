@@ -27,7 +27,11 @@ def today(request: HttpRequest) -> HttpResponse:
     this_day = vendor_today(staff)
     day = parse_day(request.GET.get("day"), default=this_day)
     bookings = [present(b) for b in selectors.day_agenda(staff=staff, day=day)]
-    pending = [present(b) for b in selectors.pending_requests(staff=staff)]
+    pending = selectors.pending_requests(staff=staff)
+    # A request on the day shown is answered from the agenda above; listing it twice would
+    # leave a stale copy of its buttons after an htmx swap.
+    shown = {b.pk for b in bookings}
+    other_requests = [present(b) for b in pending if b.pk not in shown]
     orders = [present_order(o) for o in selectors.orders_to_ship(staff=staff)]
     takings = sum(
         (b.price_amount for b in bookings if b.status in ("accepted", "in_progress", "completed")),
@@ -45,7 +49,8 @@ def today(request: HttpRequest) -> HttpResponse:
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
             "bookings": bookings,
-            "pending": pending,
+            "pending_count": len(pending),
+            "other_requests": other_requests,
             "orders": orders,
             "takings": Money(takings, staff.vendor.currency),
         },
