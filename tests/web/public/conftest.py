@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from agora.catalog.models import Listing
 from agora.core import clock
+from agora.reviews import services as review_services
 from agora.vendors.models import Vendor
 from tests.factories import (
+    BookingFactory,
     ListingFactory,
     ProductFactory,
     ProductVariantFactory,
+    UserFactory,
     VendorFactory,
     VendorScheduleFactory,
     _category,
@@ -60,8 +63,7 @@ def market(db: Any, now: datetime) -> Market:
         address="1 Camden Road",
         postcode="NW1 9AA",
         contact_phone="+44 20 7946 0000",
-        rating_count=4,
-        rating_sum=18,
+        owner=UserFactory(name="Gary Owner"),
     )
     VendorScheduleFactory(vendor=garage)
     electrician = VendorFactory(
@@ -78,8 +80,6 @@ def market(db: Any, now: datetime) -> Market:
         description="The annual MOT for cars.",
         price_amount=5485,
         attributes={"mot_class": "4"},
-        rating_count=2,
-        rating_sum=9,
     )
     clutch = ListingFactory(
         vendor=garage,
@@ -110,4 +110,49 @@ def market(db: Any, now: datetime) -> Market:
     draft = ListingFactory(vendor=garage, title="Secret draft", status="draft")
     hidden = ListingFactory(vendor=suspended, title="Hidden service")
     ListingFactory(vendor=pending, title="Pending service")
+    _reviews(garage, mot)
     return Market(garage, electrician, suspended, pending, mot, clutch, pads, rewire, draft, hidden)
+
+
+REVIEWS = [
+    # (author, stars, text, days before now)
+    ("Ann Example", 5, "Quick and friendly, car passed first time.", 20),
+    ("Bob Builder", 4, "Fair price, they explained every advisory.", 15),
+    ("Cara Smith", 5, "Booked online at 9 in the evening, done by noon the next day.", 10),
+    ("Dev Patel", 4, "Good work but the waiting room was cold.", 5),
+    ("Eve Troll", 1, "Terrible!!! Never again!!! Call my cousin's garage instead.", 2),
+]
+
+
+def _reviews(garage: Vendor, mot: Listing) -> None:
+    """Five verified reviews of completed MOT bookings, through the real service; the
+    operator hides the last one, and the owner replies to Dev's. Published: 5, 4, 5, 4."""
+    owner = garage.memberships.get().user
+    operator = UserFactory(is_operator=True)
+    written = []
+    for name, stars, text, days in REVIEWS:
+        at = NOW - timedelta(days=days)
+        customer = UserFactory(name=name)
+        booking = BookingFactory(
+            listing=mot,
+            customer=customer,
+            status="completed",
+            start=at - timedelta(days=1, hours=2),
+            hold_expires_at=None,
+            paid_at=at - timedelta(days=3),
+            accepted_at=at - timedelta(days=3),
+            completed_at=at - timedelta(days=1),
+        )
+        with clock.frozen(at):
+            written.append(
+                review_services.review_create(
+                    author=customer, booking_id=booking.pk, rating=stars, text=text
+                )
+            )
+    assert all(review.status == "published" for review in written)
+    review_services.review_reply(
+        user=owner, review_id=written[3].pk, text="Sorry! The heater is fixed now."
+    )
+    review_services.review_moderate(
+        operator=operator, review_id=written[4].pk, action="hide", reason="Abusive, off-topic"
+    )

@@ -99,7 +99,7 @@ def test_landing_page_pages_on(client: Any, market: Any) -> None:
 def test_vendor_page_shows_profile_listings_rating_and_hours(
     client: Any, market: Any, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get("/v/camden-motors/")
 
     page = text(response)

@@ -7,8 +7,9 @@ from django.views.decorators.http import require_safe
 from agora.catalog import selectors as catalog_selectors
 from agora.catalog.models import Category, Listing, ListingKind, ListingStatus
 from agora.core.money import Money
+from agora.reviews import selectors as review_selectors
 from agora.vendors.models import VendorStatus
-from agora.web.public import seo
+from agora.web.public import reviews, seo
 from agora.web.public.cards import listing_card
 from agora.web.public.views.common import describe, listing_or_404, seo_context, shared_cache
 
@@ -23,7 +24,8 @@ def _is_public(listing: Listing) -> bool:
 @shared_cache
 def listing_page(request: HttpRequest, listing_id: int) -> HttpResponse:
     """Price, details and the next step: live slots (services), variants, stock and a cart
-    form (goods), or a quote request (quote jobs). Five queries."""
+    form (goods), or a quote request (quote jobs); rating and published reviews. Seven
+    queries."""
     listing = listing_or_404(request, listing_id)
     by_id = {c.pk: c for c in catalog_selectors.categories_all()}
     category = by_id.get(listing.category_id, listing.category)
@@ -37,6 +39,16 @@ def listing_page(request: HttpRequest, listing_id: int) -> HttpResponse:
     stock = sum(v.stock for v in variants) if variants else listing.stock
     in_stock = stock > 0 if is_product else True
     card = listing_card(listing)
+    rating_summary = review_selectors.rating_for_listing(listing.pk)
+    review_page = review_selectors.reviews_for_listing(
+        listing_id=listing.pk,
+        cursor=request.GET.get("reviews") or None,
+        limit=reviews.REVIEWS_PER_PAGE,
+    )
+    review_items = reviews.review_items(review_page)
+    node = reviews.with_reviews(
+        seo.listing_node(request, listing, in_stock=in_stock), rating_summary, review_items
+    )
     where = f" in {city.name}" if city else ""
     summary = {
         ListingKind.SERVICE: f"Book online with live availability. {card.price}",
@@ -51,9 +63,9 @@ def listing_page(request: HttpRequest, listing_id: int) -> HttpResponse:
             f"{listing.title} by {listing.vendor.name}{where}. {summary}. {listing.description}"
         ),
         crumbs=crumbs,
-        nodes=[seo.listing_node(request, listing, in_stock=in_stock)],
+        nodes=[node],
         # Staff previewing a draft see it; search engines never index it.
-        noindex=not public,
+        noindex=not public or "reviews" in request.GET,
     )
     context.update(
         listing=listing,
@@ -74,7 +86,10 @@ def listing_page(request: HttpRequest, listing_id: int) -> HttpResponse:
         max_quantity=min(stock, MAX_QUANTITY),
         price_rules=list(listing.price_rules.all()) if not is_product else [],
         attributes=attribute_rows(listing, category, by_id),
-        reviews=[],
+        rating=reviews.rating_of(rating_summary),
+        reviews=review_items,
+        distribution=reviews.distribution(rating_summary) if rating_summary.count else [],
+        reviews_next_url=reviews.next_url(request, review_page.next_cursor),
     )
     return render(request, "web/public/listing.html", context)
 

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_safe
 
 from agora.catalog import selectors as catalog_selectors
 from agora.catalog.models import Category, Listing
+from agora.reviews import selectors as review_selectors
 from agora.vendors.models import Vendor
-from agora.web.public import queries, seo
-from agora.web.public.cards import Rating, listing_card
+from agora.web.public import queries, reviews, seo
+from agora.web.public.cards import listing_card
 from agora.web.public.views.common import describe, next_page_url, seo_context, shared_cache
 
 LISTINGS_PER_PAGE = 30
@@ -71,7 +72,8 @@ def _root_category(category: Category) -> Category | None:
 @require_safe
 @shared_cache
 def vendor_page(request: HttpRequest, vendor_slug: str) -> HttpResponse:
-    """An active vendor's profile, hours, listings and rating; 404 for any other status."""
+    """An active vendor's profile, hours, listings, rating and published reviews; 404 for
+    any other status. Seven queries."""
     vendor = queries.vendor_get_public(slug=vendor_slug)
     if vendor is None:
         raise Http404("No such vendor.")
@@ -83,11 +85,19 @@ def vendor_page(request: HttpRequest, vendor_slug: str) -> HttpResponse:
         with_facets=False,
     )
     listings = found.page.items
-    rating = Rating.of(vendor.rating_count, vendor.rating_sum)
+    summary = review_selectors.rating_for_vendor(vendor.pk)
+    rating = reviews.rating_of(summary)
+    review_page = review_selectors.reviews_for_vendor(
+        vendor_id=vendor.pk,
+        cursor=request.GET.get("reviews") or None,
+        limit=reviews.REVIEWS_PER_PAGE,
+    )
+    review_items = reviews.review_items(review_page)
     hours, hours_spec = opening_hours(vendor)
     node = seo.vendor_node(
         request, vendor, category_slugs={listing.category.slug for listing in listings}
     )
+    reviews.with_reviews(node, summary, review_items)
     if hours_spec:
         node["openingHoursSpecification"] = hours_spec
     where = f" in {vendor.city.name}" if vendor.city else ""
@@ -100,7 +110,7 @@ def vendor_page(request: HttpRequest, vendor_slug: str) -> HttpResponse:
         ),
         crumbs=_crumbs(vendor, listings),
         nodes=[node],
-        noindex=bool(cursor),
+        noindex=bool(cursor) or "reviews" in request.GET,
     )
     context.update(
         vendor=vendor,
@@ -108,6 +118,8 @@ def vendor_page(request: HttpRequest, vendor_slug: str) -> HttpResponse:
         hours=hours,
         results=[listing_card(listing) for listing in listings],
         next_url=next_page_url(request, found.page.next_cursor),
-        reviews=[],
+        reviews=review_items,
+        distribution=reviews.distribution(summary) if summary.count else [],
+        reviews_next_url=reviews.next_url(request, review_page.next_cursor),
     )
     return render(request, "web/public/vendor.html", context)

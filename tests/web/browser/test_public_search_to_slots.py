@@ -1,0 +1,75 @@
+"""A visitor finds a service, opens it and sees its live slots — in a real browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from agora.core import clock
+from tests.factories import ListingFactory, VendorFactory, VendorScheduleFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MONDAY_MORNING = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def garage_with_mot(db: Any) -> Iterator[Any]:
+    # The clock is process-wide, so the live server's thread computes slots at this time.
+    with clock.frozen(MONDAY_MORNING):
+        garage = VendorFactory(name="Camden Motors", slug="camden-motors", vertical="automotive")
+        VendorScheduleFactory(vendor=garage)
+        ListingFactory(vendor=garage, title="Brake inspection", price_amount=3000)
+        yield ListingFactory(
+            vendor=garage, title="MOT test", description="The annual MOT.", price_amount=5485
+        )
+
+
+def test_visitor_searches_opens_a_listing_and_sees_live_slots(
+    page: Any, screenshot: Any, garage_with_mot: Any
+) -> None:
+    mot = garage_with_mot
+    failed: list[str] = []
+    page.on("pageerror", lambda error: failed.append(str(error)))
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+
+    page.goto("/")
+    page.get_by_label("What do you need?").fill("MOT")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=MOT")
+    assert page.get_by_role("heading", level=1).inner_text() == "Results for “MOT”"
+    assert page.get_by_role("link", name="Brake inspection").count() == 0
+    screenshot("1-search-results")
+
+    page.get_by_role("link", name="MOT test").click()
+    page.wait_for_url(f"**/l/{mot.pk}/")
+    assert page.title() == "MOT test — Camden Motors in London | Agora"
+
+    # htmx fetches the slots fragment and swaps it in
+    first_slot = page.locator("a.slot").first
+    first_slot.wait_for()
+    assert page.get_by_role("heading", name="Monday 5 January").is_visible()
+    assert first_slot.inner_text() == "09:00"
+    assert first_slot.get_attribute("href") == (
+        f"/account/book/{mot.pk}/?start=2026-01-05T09%3A00%3A00%2B00%3A00"
+    )
+    assert page.locator("a.slot").count() == 5 * 15
+    screenshot("2-listing-with-slots")
+
+    # the next week comes in place, without leaving the page
+    page.get_by_role("link", name="Later →").click()
+    page.get_by_role("heading", name="Monday 12 January").wait_for()
+    assert page.url.endswith(f"/l/{mot.pk}/")
+    screenshot("3-next-week")
+
+    # and on a phone the same page reads in one column
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/l/{mot.pk}/")
+    page.locator("a.slot").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("4-phone")
+    assert failed == []
