@@ -241,3 +241,16 @@ def test_an_unknown_listing_is_404(world: World, alice: Client) -> None:
         ).status_code
         == 404
     )
+
+
+def test_a_hold_without_a_valid_time_is_refused_with_the_form(world: World, alice: Client) -> None:
+    page = alice.get(book_url(world.service, tuesday(10)))
+
+    response = alice.post(
+        f"/account/book/{world.service.pk}/",
+        {"start": "tomorrow", "token": form_token(page), "notes": ""},
+    )
+
+    assert response.status_code == 400
+    assert "ISO 8601" in html(response)
+    assert not Booking.objects.exists()

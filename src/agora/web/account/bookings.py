@@ -166,7 +166,7 @@ def _book_page(
         "timezone": timezone,
         "start": start,
     }
-    status = refusal.status if refusal is not None else 200
+    status = refusal.status if refusal is not None else 400 if form.errors else 200
     try:
         booking_context = selectors.context_for(listing)
         slots = _slot_choices(listing, timezone=timezone, around=start)
