@@ -141,7 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # takes the write lock when a transaction begins, so two writers queue on the busy
     # timeout instead of failing with "database is locked" when one upgrades a read
     # lock. IMMEDIATE must not be combined with ATOMIC_REQUESTS: every request, even a
-    # read, would then take the write lock.
+    # read, would then take the write lock. Writers queue on a kernel lock before BEGIN
+    # IMMEDIATE (agora.core.sqlite_backend) instead of polling in SQLite's busy handler.
+    DATABASES["default"]["ENGINE"] = "agora.core.sqlite_backend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_URL.endswith(":memory:") else 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

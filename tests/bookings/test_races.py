@@ -410,7 +410,11 @@ def test_with_only_the_exclusion_constraint_postgresql_never_double_books(
     assert sum(refused_by_schema) == (THREADS - 1 if postgresql else 0)
 
 
-@pytest.mark.parametrize("mode", ["IMMEDIATE", "DEFERRED"])
+@pytest.mark.parametrize(
+    ("mode", "writer_lock"),
+    [("IMMEDIATE", True), ("IMMEDIATE", False), ("DEFERRED", False)],
+    ids=["IMMEDIATE+writer-lock", "IMMEDIATE", "DEFERRED"],
+)
 def test_without_begin_immediate_sqlite_losers_crash_instead_of_queueing(
     shop: Shop,
     no_row_lock: None,
@@ -418,14 +422,22 @@ def test_without_begin_immediate_sqlite_losers_crash_instead_of_queueing(
     monkeypatch: pytest.MonkeyPatch,
     record_property: Any,
     mode: str,
+    writer_lock: bool,
 ) -> None:
     """SQLite's guard is the transaction mode. With the row lock and the busy-retry
     removed, IMMEDIATE still lets one booker at a time into the check-then-insert window and
-    every loser gets a clean 409; DEFERRED lets all of them in to read, and then every writer
+    every loser gets a clean 409 — whether the writers queue on the backend's writer lock
+    (the flock taken before BEGIN IMMEDIATE, agora.core.sqlite_backend) or, with that lock
+    removed too, in SQLite's busy handler. DEFERRED takes no writer lock (it is only taken
+    for IMMEDIATE transactions) and lets all of them in to read, and then every writer
     after the first fails with "database is locked" — a 500."""
     if connection.vendor != "sqlite":
         pytest.skip("the transaction mode is SQLite's; PostgreSQL has the tests above")
+    from agora.core.sqlite_backend.base import DatabaseWrapper
+
     monkeypatch.setattr(locking, "is_retryable", lambda error: False)
+    if not writer_lock:
+        monkeypatch.setattr(DatabaseWrapper, "_queues_writers", lambda self: False)
     # Under IMMEDIATE the bookers could never all be in the window at once: a barrier
     # waiting for them would hang, so they get the plain delay.
     window = check_window(together=THREADS if mode == "DEFERRED" else None)

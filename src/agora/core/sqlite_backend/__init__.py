@@ -1,0 +1,1 @@
+"""SQLite backend whose writers queue on a kernel lock (see `base`)."""
