@@ -39,9 +39,20 @@ def browser() -> Iterator[Any]:
     # Playwright's sync API keeps an event loop in this thread for the whole session; the ORM
     # calls tests and fixtures make around it are still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django keeps each test database's seed snapshot (for serialized rollback) on the
+    # connection object, and Playwright's sync API moves the tests into another context
+    # with other connection objects: carry the snapshot over, or a transactional browser
+    # test after the first finds the flushed tables never restored (no cities).
+    snapshots = {
+        alias: connections[alias].__dict__.get("_test_serialized_contents") for alias in connections
+    }
     with sync_playwright() as playwright:
+        for alias, snapshot in snapshots.items():
+            if snapshot is not None:
+                connections[alias]._test_serialized_contents = snapshot  # type: ignore[attr-defined]
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
