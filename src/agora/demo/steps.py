@@ -5,7 +5,7 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts, bookings, marketplace, orders, pending_vendors
+from agora.demo import accounts, bookings, marketplace, orders, pending_vendors, reviews
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
@@ -13,4 +13,5 @@ STEPS: list[tuple[str, Callable[[], str]]] = [
     ("schedules and bookings", bookings.load),
     ("shipping and orders", orders.load),
     ("applications awaiting approval", pending_vendors.load),
+    ("reviews", reviews.load),
 ]

@@ -61,10 +61,11 @@ PUBLIC_MAIL_DOMAINS = frozenset(
         "protonmail.com",
         "gmx.com",
         "btinternet.com",
-        "example.com",
-        "example.test",
     }
 )
+# Top-level domains reserved for testing and documentation (RFC 2606, RFC 6761): an address
+# there names no real organisation, so it links no one either.
+RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost"})
 
 
 def _hash(purpose: str, value: str) -> str:
@@ -167,7 +168,12 @@ def staff_linked(vendor: Vendor, author: User) -> bool:
     if VendorInvitation.objects.filter(vendor=vendor, email__iexact=author.email).exists():
         return True
     author_domain = _domain(author.email)
-    if not author_domain or author_domain in PUBLIC_MAIL_DOMAINS:
+    if (
+        not author_domain
+        or author_domain in PUBLIC_MAIL_DOMAINS
+        or author_domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+        or author_domain in ("example.com", "example.net", "example.org")
+    ):
         return False
     vendor_domains = {_domain(vendor.contact_email), _domain(vendor.website)} - {""}
     return author_domain in vendor_domains
