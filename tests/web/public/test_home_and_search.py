@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, VendorFactory
 from tests.web.public.helpers import (
     canonical,
     jsonld,
@@ -190,3 +191,17 @@ def test_search_without_a_query_lists_everything_public(client: Any, market: Any
 def test_public_pages_refuse_writes(client: Any, market: Any) -> None:
     for path in ("/", "/search", "/c/automotive/", "/v/camden-motors/", f"/l/{market.mot.pk}/"):
         assert client.post(path).status_code == 405
+
+
+def test_home_features_the_best_rated_vendors_first(client: Any, market: Any) -> None:
+    VendorFactory(name="Aardvark Garage", slug="aardvark-garage")
+
+    page = text(client.get("/"))
+
+    featured = page[page.index('id="vendors-heading"') :]
+    names = re.findall(
+        r'<li class="card vendor-card">\s*<h3 class="card-title"><a href="[^"]+">([^<]+)</a>',
+        featured,
+    )
+    # four good reviews first; the unreviewed follow by name
+    assert names == ["Camden Motors", "Aardvark Garage", "Northern Sparks"]

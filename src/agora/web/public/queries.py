@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from agora.catalog.models import Category
 from agora.catalog.selectors import public_listings
@@ -25,6 +25,16 @@ def public_vendors() -> QuerySet[Vendor]:
 def vendor_get_public(*, slug: str) -> Vendor | None:
     """An active vendor with its city and opening hours (one query), or None."""
     return public_vendors().select_related("city", "schedule").filter(slug=slug).first()
+
+
+def vendors_featured(*, limit: int = 6) -> list[Vendor]:
+    """The best-rated active vendors by Bayesian score (a few glowing reviews do not beat
+    many good ones), then the rest by name. One query."""
+    return list(
+        public_vendors()
+        .select_related("city")
+        .order_by(F("rating__bayesian").desc(nulls_last=True), "name", "id")[:limit]
+    )
 
 
 def landing_pairs(categories: list[Category]) -> set[tuple[str, str]]:

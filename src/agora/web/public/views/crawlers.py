@@ -20,6 +20,7 @@ DISALLOWED = (
     "/signup/",
     "/password-reset/",
     "/search",
+    "/l/*/slots/",  # live availability: changes by the minute, noindex anyway
 )
 
 

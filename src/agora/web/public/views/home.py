@@ -5,8 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from agora.catalog import selectors as catalog_selectors
-from agora.vendors import selectors as vendor_selectors
-from agora.web.public import seo
+from agora.web.public import queries, seo
 from agora.web.public.cards import listing_card, vendor_card
 from agora.web.public.views.common import seo_context, shared_cache
 
@@ -14,7 +13,8 @@ from agora.web.public.views.common import seo_context, shared_cache
 @require_safe
 @shared_cache
 def home(request: HttpRequest) -> HttpResponse:
-    """Search box, top categories, the newest listings and featured vendors (5 queries)."""
+    """Search box, top categories, the newest listings and the best-rated vendors
+    (5 queries)."""
     categories = catalog_selectors.categories_all()
     featured = catalog_selectors.listings_search(
         filters=catalog_selectors.ListingFilters(sort="newest"),
@@ -22,7 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
         limit=8,
         with_facets=False,
     ).page.items
-    vendors = vendor_selectors.vendors_public(limit=6).items
+    vendors = queries.vendors_featured(limit=6)
     site = seo.absolute(request, "/")
     website = {
         "@type": "WebSite",
