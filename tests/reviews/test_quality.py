@@ -283,3 +283,19 @@ def test_one_five_star_review_does_not_outrank_two_hundred_at_4_8(shop: Shop) ->
     assert summaries[established.pk].bayesian > summaries[newcomer.vendor_id].bayesian
     ranked = VendorRating.objects.order_by("-bayesian").values_list("vendor_id", flat=True)
     assert list(ranked) == [established.pk, newcomer.vendor_id]
+
+
+def test_listings_rank_by_bayesian_rating_with_unreviewed_ones_at_the_prior(shop: Shop) -> None:
+    loved, disliked = ListingFactory(vendor=shop.vendor), ListingFactory(vendor=shop.vendor)
+    for _ in range(3):
+        review(loved, 5)
+        review(disliked, 1)
+    unreviewed = shop.listing
+
+    ranked = list(
+        Listing.objects.filter(pk__in=[loved.pk, disliked.pk, unreviewed.pk])
+        .order_by(selectors.bayesian_rank().desc(), "id")
+        .values_list("pk", flat=True)
+    )
+
+    assert ranked == [loved.pk, unreviewed.pk, disliked.pk]

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from agora.bookings.models import Booking, BookingStatus
 from agora.core import clock
@@ -104,6 +105,14 @@ def ratings_for_listings(listing_ids: list[int] | set[int]) -> dict[int, RatingS
         r.listing_id: r for r in ListingRating.objects.filter(listing_id__in=list(listing_ids))
     }
     return {listing_id: RatingSummary.of(found.get(listing_id)) for listing_id in listing_ids}
+
+
+def bayesian_rank(relation: str = "rating") -> Coalesce:
+    """An ORDER BY expression for vendors or listings by Bayesian rating, those without
+    reviews at the prior: `Listing.objects.order_by(bayesian_rank().desc(), "id")`."""
+    return Coalesce(
+        F(f"{relation}__bayesian"), Value(ratings.bayesian(0, 0)), output_field=FloatField()
+    )
 
 
 def review_get_visible(*, user: Any, review_id: int) -> Review:

@@ -82,11 +82,8 @@ def _check_window(finished_at: Any) -> None:
 
 
 def _locked_booking(*, author: User, booking_id: int) -> Booking:
-    booking = lock_row(
-        Booking.objects.filter(pk=booking_id, customer_id=author.pk).select_related(
-            "vendor", "listing"
-        )
-    )
+    # Only the booking's row: a select_related here would lock the vendor's row too.
+    booking = lock_row(Booking.objects.filter(pk=booking_id, customer_id=author.pk))
     if booking is None:
         raise NotFound("No such booking.")
     if booking.status == BookingStatus.REVIEWED or Review.objects.filter(booking=booking).exists():
@@ -100,9 +97,7 @@ def _locked_booking(*, author: User, booking_id: int) -> Booking:
 
 
 def _locked_order(*, author: User, order_id: int) -> VendorOrder:
-    order = lock_row(
-        VendorOrder.objects.filter(pk=order_id, customer_id=author.pk).select_related("vendor")
-    )
+    order = lock_row(VendorOrder.objects.filter(pk=order_id, customer_id=author.pk))
     if order is None:
         raise NotFound("No such order.")
     if Review.objects.filter(vendor_order=order).exists():
@@ -209,7 +204,7 @@ def _flag_siblings(review: Review, verdict: fraud.Verdict) -> None:
 
 
 def _locked_review(review_id: int) -> Review:
-    review = lock_row(Review.objects.filter(pk=review_id).select_related("vendor"))
+    review = lock_row(Review.objects.filter(pk=review_id))
     if review is None:
         raise NotFound("No such review.")
     return review
