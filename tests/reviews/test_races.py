@@ -81,3 +81,26 @@ def test_concurrent_reviews_of_one_vendor_are_all_counted(shop: Shop, settings: 
         THREADS,
         expected,
     )
+
+
+def test_without_the_row_lock_the_unique_booking_still_allows_one(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Guard removed: the booking is read without a lock, so every thread sees it
+    # `completed` and un-reviewed; the unique booking column refuses all but the first
+    # INSERT, and the loser is told already_reviewed — never a 500.
+    from agora.reviews import services
+
+    monkeypatch.setattr(services, "lock_row", lambda queryset: queryset.first())
+    booking = shop.booking()
+    clients = [client_from(shop.customer, "10.9.0.1") for _ in range(THREADS)]
+
+    def review(index: int) -> tuple[int, str | None]:
+        response = review_via_api(clients[index], booking=booking)
+        return response.status_code, response.json().get("code")
+
+    outcomes = run_concurrently(review, threads=THREADS)
+
+    assert Counter(outcomes) == {(201, None): 1, (409, "already_reviewed"): THREADS - 1}
+    assert Review.objects.filter(booking=booking).count() == 1
+    assert VendorRating.objects.get(vendor=shop.vendor).count == 1
