@@ -228,3 +228,14 @@ def test_money_page_query_count(
 
     assert response.status_code == 200
     assert html(response).count('<td class="num">0.01 GBP</td>') == 10
+
+
+def test_statement_times_are_shown_in_the_vendors_time_zone(shop: Shop) -> None:
+    shop.vendor.timezone = "Asia/Tokyo"
+    shop.vendor.save()
+    sell(shop.vendor, "booking:9500", 1000, at=DAY, release=False)  # 10:00 UTC = 19:00 JST
+
+    page = html(shop.as_owner.get("/vendor/money/?purpose=escrow"))
+
+    assert "times in Asia/Tokyo" in page
+    assert "<td>2 Mar 2026 19:00</td>" in page

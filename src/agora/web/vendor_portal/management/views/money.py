@@ -115,6 +115,7 @@ def _page(
     )
     context: dict[str, Any] = {
         "page_title": "Money",
+        "vendor_zone": ZoneInfo(vendor.timezone),
         "balance": balance,
         "filters": filters,
         "lines": lines,
