@@ -164,6 +164,9 @@ def test_sales_list_filters_by_status_and_pages(market: dict[str, Any]) -> None:
     assert [s.reference for s in second.items] == ["booking:1", "booking:9"]
     assert second.next_cursor is None
 
+    of_b = sales_list(vendor_id=market["b"].pk)
+    assert [sale.reference for sale in of_b.items] == ["order:1"]
+
     with pytest.raises(InvalidInput):
         sales_list(status="nonsense")
 

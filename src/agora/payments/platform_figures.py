@@ -260,9 +260,14 @@ def platform_money(*, period: Period) -> PlatformMoney:
 
 
 def sales_list(
-    *, status: str | None = None, cursor: str | None = None, limit: int = 20
+    *,
+    status: str | None = None,
+    vendor_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
 ) -> Page[Payment]:
-    """Every vendor's sales, newest first; `status` is a PaymentStatus value or None."""
+    """Sales, newest first: every vendor's, or `vendor_id`'s; `status` is a PaymentStatus
+    value or None."""
     if status and status not in PaymentStatus.values:
         raise InvalidInput(
             f"status must be one of {', '.join(PaymentStatus.values)}.",
@@ -271,6 +276,8 @@ def sales_list(
     sales: QuerySet[Payment] = Payment.objects.all()
     if status:
         sales = sales.filter(status=status)
+    if vendor_id is not None:
+        sales = sales.filter(vendor_id=vendor_id)
     return paginate(sales, ordering=("-created_at", "-id"), cursor=cursor, limit=limit)
 
 

@@ -82,8 +82,9 @@ def test_bulk_approval_in_the_browser_reports_each_vendor(
     sign_in(operator)
 
     page.goto("/operator/vendors/")
-    page.get_by_label("Select Leyton Glaziers").check()
-    page.get_by_label("Select Stratford Sparks").check()
+    page.get_by_label("Select every vendor on this page").check()
+    assert page.get_by_label("Select Leyton Glaziers").is_checked()
+    assert page.get_by_label("Select Stratford Sparks").is_checked()
     page.get_by_label("Action").select_option("approve")
     page.get_by_role("button", name="Apply to selected").click()
 

@@ -295,3 +295,42 @@ def test_disputing_more_than_is_left_is_refused(sale: Payment, op: Client) -> No
 
     assert response.status_code == 422
     assert Dispute.objects.count() == 0
+
+
+def test_sales_of_one_vendor(sale: Payment, vendor: Any, op: Client) -> None:
+    _sell("order:8", 15_00, VendorFactory(name="Elsewhere Ltd"))
+
+    response = op.get(f"/operator/sales/?vendor={vendor.pk}")
+
+    html = response.content.decode()
+    assert "Sales and refunds of Camden Motors" in html
+    assert "booking:41" in html
+    assert "order:8" not in html
+    assert f'<input type="hidden" name="vendor" value="{vendor.pk}">' in html
+    assert (
+        f'href="/operator/sales/?vendor={vendor.pk}"'
+        in op.get(f"/operator/vendors/{vendor.pk}/").content.decode()
+    )
+    assert op.get("/operator/sales/?vendor=abc").status_code == 422
+
+
+def test_money_pages_cost_a_bounded_number_of_queries(
+    sale: Payment, op: Client, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(5):
+        dispute = services.dispute_open(
+            reference=_sell(f"order:{n + 50}", 10_00, VendorFactory()).reference,
+            amount=None,
+            reason="r",
+            actor=None,
+            idempotency_key=f"d{n}",
+        )
+        for text in ("one", "two", "three"):
+            services.dispute_add_evidence(dispute=dispute, text=text, actor=None)
+
+    with django_assert_max_num_queries(6):
+        assert op.get("/operator/disputes/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert op.get(f"/operator/disputes/{dispute.pk}/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert op.get("/operator/sales/booking:41/").status_code == 200

@@ -98,3 +98,15 @@ def test_bad_rules_are_shown_on_the_form_and_not_stored(
     assert response.status_code == 422
     assert error in response.content.decode()
     assert CommissionRule.objects.count() == 0
+
+
+def test_list_costs_a_bounded_number_of_queries(
+    op: Client, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        CommissionRule.objects.create(name=f"Rule {n}", priority=n, percent_bp=100 + n)
+
+    with django_assert_max_num_queries(4):
+        response = op.get("/operator/commission-rules/")
+    assert len(response.context["rules"]) == 20
+    assert "Rule 20" in op.get(response.context["next_url"]).content.decode()

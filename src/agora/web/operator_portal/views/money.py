@@ -69,8 +69,19 @@ def sale_list(request: HttpRequest) -> HttpResponse:
         reference = f"{lookup.cleaned_data['kind']}:{lookup.cleaned_data['number']}"
         return redirect("web:operator-sale", reference=reference)
     status = _status(request, PaymentStatus.values)
-    page = sales_list(status=status, cursor=cursor_of(request), limit=PAGE_SIZE)
-    names = vendor_names(sale.vendor_id for sale in page.items)
+    vendor = request.GET.get("vendor") or None
+    if vendor is not None and not vendor.isdigit():
+        raise InvalidInput(
+            "vendor must be a vendor's number.",
+            errors=[{"loc": ["query", "vendor"], "msg": "not a number", "type": "int"}],
+        )
+    vendor_id = int(vendor) if vendor else None
+    page = sales_list(
+        status=status, vendor_id=vendor_id, cursor=cursor_of(request), limit=PAGE_SIZE
+    )
+    names = vendor_names(
+        [sale.vendor_id for sale in page.items] + ([vendor_id] if vendor_id else [])
+    )
     return render(
         request,
         "web/operator/money/sales.html",
@@ -87,6 +98,8 @@ def sale_list(request: HttpRequest) -> HttpResponse:
             ],
             "status": status or "",
             "statuses": PaymentStatus.choices,
+            "vendor_id": vendor_id,
+            "vendor_name": names.get(vendor_id, "") if vendor_id else "",
             "lookup": lookup,
             **paging(request, page),
         },
