@@ -71,6 +71,11 @@ def test_an_operator_approves_a_pending_vendor(page: Any, sign_in: Any, screensh
         "Insurance certificate checked",
     )
     assert Vendor.objects.get(name="Bow Locksmiths").status == "pending"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/operator/vendors/")
+    assert page.get_by_role("link", name="Bow Locksmiths").is_visible()
+    screenshot("5-queue-on-a-phone")
     assert errors == []
 
 
