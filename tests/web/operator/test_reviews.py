@@ -76,6 +76,8 @@ def test_approve_publishes_the_review_and_audits_it(
     assert f"Review #{flagged.pk} approved." in messages_of(response)
     entry = list(audit_trail(flagged))[-1]
     assert (entry.action, entry.actor_id) == ("review.approved", operator.pk)
+    vendor_page = op.get(f"/operator/vendors/{flagged.vendor_id}/").content.decode()
+    assert '<dd data-figure="rating">1.00 from 1 review' in vendor_page
 
 
 def test_hide_needs_a_reason(flagged: Review, op: Client, operator: Any) -> None:

@@ -101,6 +101,7 @@ def test_detail_shows_profile_documents_staff_and_history(op: Client) -> None:
     html = op.get(f"/operator/vendors/{vendor.pk}/").content.decode()
 
     assert "<h1>Delta Plumbing" in html
+    assert '<dd data-figure="rating">No reviews yet</dd>' in html
     assert "Pending review" in html
     assert "delta-plumbing-0.pdf" in html
     assert "Delta Plumbing owner" in html

@@ -20,6 +20,7 @@ from agora.accounts.models import User
 from agora.core.audit import audit_trail
 from agora.core.errors import DomainError, InvalidInput
 from agora.payments.selectors import vendor_balance
+from agora.reviews.selectors import rating_for_vendor
 from agora.vendors import selectors, services
 from agora.vendors.models import StaffRole, Vendor, VendorMembership, VendorStatus
 from agora.web.access import operator_required
@@ -99,6 +100,7 @@ def vendor_detail(request: HttpRequest, vendor_id: int) -> HttpResponse:
             "staff": selectors.staff_list(vendor=vendor),
             "trail": trail,
             "balance": vendor_balance(vendor_id=vendor.pk, currency=vendor.currency),
+            "rating": rating_for_vendor(vendor.pk),
             "actions": ACTIONS_BY_STATUS[VendorStatus(vendor.status)],
             "needs_reason": ("reject", "suspend"),
         },
