@@ -3,9 +3,6 @@ disputes, ledger and reconciliation; the payment provider's webhook."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
@@ -37,13 +34,13 @@ from agora.payments.schemas import (
     WebhookOut,
 )
 from agora.payments.selectors import (
-    Statement,
     dispute_get,
     disputes_list,
     reconciliation,
     vendor_balance,
     vendor_statement,
 )
+from agora.payments.statement_csv import statement_csv_response
 from agora.vendors.selectors import MANAGER_ROLES, vendor_get_for_staff
 
 router = Router(tags=["payments"])
@@ -197,32 +194,6 @@ def _operator_key(request: HttpRequest, user_id: int) -> str:
 
 # --- vendor statement -----------------------------------------------------------------------
 
-_CSV_COLUMNS = ("date", "kind", "reference", "memo", "amount", "balance", "currency")
-
-
-def _statement_csv(statement: Statement) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_COLUMNS)
-    exponent_currency = statement.currency
-    for line in statement.lines:
-        writer.writerow(
-            [
-                line.at.isoformat(),
-                line.kind,
-                line.reference,
-                # A spreadsheet would run a cell that starts with = + - @ as a formula.
-                f"'{line.memo}" if line.memo[:1] in ("=", "+", "-", "@") else line.memo,
-                line.amount,
-                line.balance,
-                exponent_currency,
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"statement-{statement.vendor_id}-{statement.purpose}-{statement.currency}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
 
 def _statement(request: HttpRequest, vendor_id: int, query: StatementQuery, csv_: bool) -> object:
     vendor = vendor_get_for_staff(user=acting_user(request), vendor_id=vendor_id)
@@ -235,7 +206,7 @@ def _statement(request: HttpRequest, vendor_id: int, query: StatementQuery, csv_
         cursor=None if csv_ else query.cursor,
         limit=None if csv_ else query.limit,
     )
-    return _statement_csv(statement) if csv_ else StatementOut.of(statement)
+    return statement_csv_response(statement) if csv_ else StatementOut.of(statement)
 
 
 @router.get(

@@ -18,9 +18,9 @@ from agora.core.errors import DomainError
 from agora.core.money import Money
 from agora.core.pagination import paginate
 from agora.payments import services as payment_services
-from agora.payments.api import _statement_csv  # the API's CSV, reused as it is
 from agora.payments.models import Payout, PayoutSettings
 from agora.payments.selectors import Statement, vendor_balance, vendor_statement
+from agora.payments.statement_csv import statement_csv_response
 from agora.vendors.selectors import StaffContext
 from agora.web.access import vendor_staff_required
 from agora.web.vendor_portal.management.common import add_domain_error, manager_for, page
@@ -144,7 +144,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     filters = StatementFilterForm(request.GET or {"purpose": "available"})
     if not filters.is_valid():
         return _page(request, staff, status=422)
-    return _statement_csv(_statement(staff, filters, cursor=None, limit=None))
+    return statement_csv_response(_statement(staff, filters, cursor=None, limit=None))
 
 
 @vendor_staff_required
