@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from agora.web.public.views import crawlers
+
 pytestmark = pytest.mark.django_db
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -20,7 +22,7 @@ def _locs(response: Any) -> list[str]:
 def test_sitemap_lists_every_public_page_and_nothing_else(
     client: Any, market: Any, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         response = client.get("/sitemap.xml")
 
     assert response.status_code == 200
@@ -95,3 +97,41 @@ def test_robots_txt_keeps_crawlers_out_of_portals_and_api_and_points_at_the_site
         assert f"Disallow: {path}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
     assert "Disallow: /" not in lines  # the public pages stay open
+
+
+def test_a_large_catalogue_gets_a_sitemap_index_of_split_files(
+    client: Any, market: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(crawlers, "SITEMAP_LIMIT", 3)  # 2 vendors and 4 listings are public
+
+    index = ET.fromstring(client.get("/sitemap.xml").content)  # noqa: S314
+
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    files = [loc.text for loc in index.findall("s:sitemap/s:loc", NS)]
+    assert files == [
+        "http://testserver/sitemap-pages.xml",
+        "http://testserver/sitemap-vendors-1.xml",
+        "http://testserver/sitemap-listings-1.xml",
+        "http://testserver/sitemap-listings-2.xml",
+    ]
+    split: list[str] = []
+    for url in files:
+        response = client.get(url.removeprefix("http://testserver"))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/xml; charset=utf-8"
+        split += _locs(response)
+    assert len(_locs(client.get("/sitemap-listings-2.xml"))) == 1
+    # the split files hold exactly what the single file held
+    monkeypatch.setattr(crawlers, "SITEMAP_LIMIT", 50_000)
+    assert sorted(split) == sorted(_locs(client.get("/sitemap.xml")))
+
+
+@pytest.mark.parametrize(
+    "path", ["/sitemap-listings-3.xml", "/sitemap-listings-0.xml", "/sitemap-drafts-1.xml"]
+)
+def test_sitemap_files_past_the_end_are_404(
+    client: Any, market: Any, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setattr(crawlers, "SITEMAP_LIMIT", 3)
+
+    assert client.get(path).status_code == 404

@@ -78,13 +78,24 @@ class SitemapRow:
     lastmod: datetime | None
 
 
-def sitemap_vendor_rows() -> Iterator[SitemapRow]:
+def sitemap_vendor_count() -> int:
+    return public_vendors().count()
+
+
+def sitemap_listing_count() -> int:
+    return public_listings().count()
+
+
+def sitemap_vendor_rows(*, offset: int = 0, limit: int | None = None) -> Iterator[SitemapRow]:
+    """Active vendors by id; `offset`/`limit` cut one file of a split sitemap."""
     rows = public_vendors().order_by("id").values_list("slug", "approved_at", "created_at")
+    rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
     for slug, approved_at, created_at in rows.iterator(chunk_size=2000):
         yield SitemapRow(path=f"/v/{slug}/", lastmod=approved_at or created_at)
 
 
-def sitemap_listing_rows() -> Iterator[SitemapRow]:
+def sitemap_listing_rows(*, offset: int = 0, limit: int | None = None) -> Iterator[SitemapRow]:
     rows = public_listings().order_by("id").values_list("id", "updated_at")
+    rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
     for listing_id, updated_at in rows.iterator(chunk_size=2000):
         yield SitemapRow(path=f"/l/{listing_id}/", lastmod=updated_at)

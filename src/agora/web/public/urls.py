@@ -11,5 +11,11 @@ urlpatterns = [
     path("l/<int:listing_id>/", views.listing_page, name="listing"),
     path("l/<int:listing_id>/slots/", views.listing_slots, name="listing_slots"),
     path("sitemap.xml", views.sitemap_xml, name="sitemap"),
+    path("sitemap-pages.xml", views.sitemap_section, {"section": "pages"}, name="sitemap-pages"),
+    path(
+        "sitemap-<str:section>-<int:number>.xml",
+        views.sitemap_section,
+        name="sitemap-section",
+    ),
     path("robots.txt", views.robots_txt, name="robots"),
 ]

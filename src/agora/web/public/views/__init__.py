@@ -2,7 +2,7 @@
 catalogue, vendor and booking selectors and hands its template plain values (cards,
 breadcrumbs, one JSON-LD graph)."""
 
-from agora.web.public.views.crawlers import robots_txt, sitemap_xml
+from agora.web.public.views.crawlers import robots_txt, sitemap_section, sitemap_xml
 from agora.web.public.views.home import home
 from agora.web.public.views.landing import category_landing
 from agora.web.public.views.listing import listing_page
@@ -17,6 +17,7 @@ __all__ = [
     "listing_slots",
     "robots_txt",
     "search",
+    "sitemap_section",
     "sitemap_xml",
     "vendor_page",
 ]
