@@ -110,3 +110,35 @@ def test_a_customer_buys_from_two_shops_in_one_checkout(
     checkout = Checkout.objects.get(customer=world.alice)
     assert checkout.status == "paid"
     assert checkout.orders.count() == 2
+
+
+def test_a_signed_out_visitor_signs_in_and_comes_back_to_the_slot(
+    page: Any, screenshot: Any
+) -> None:
+    world = make_world()  # everyone's password is pass-word-123 (tests.factories)
+
+    page.goto(f"/l/{world.service.pk}/")
+    page.locator("#slots a.slot").first.click()
+
+    page.wait_for_url(re.compile(r"/login/\?next="))
+    page.locator("#id_email").fill(world.alice.email)
+    page.locator("#id_password").fill("pass-word-123")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url(re.compile(r"/account/book/\d+/\?start="))
+    assert page.get_by_role("button", name="Hold this slot and pay").is_visible()
+
+
+def test_the_payment_page_fits_a_phone(page: Any, sign_in: Any, screenshot: Any) -> None:
+    world = make_world()
+    sign_in(world.alice)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/l/{world.service.pk}/")
+    page.locator("#slots a.slot").first.click()
+    page.get_by_role("button", name="Hold this slot and pay").click()
+    page.wait_for_url(re.compile(r"/pay/$"))
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screenshot("phone-pay")
+    assert width <= 390
+    assert page.get_by_role("button", name=re.compile(r"^Pay ")).is_visible()
