@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from agora.core import clock
-from tests.factories import ListingFactory, VendorFactory, VendorScheduleFactory
+from tests.factories import (
+    BookingFactory,
+    ListingFactory,
+    VendorFactory,
+    VendorScheduleFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +64,19 @@ def test_visitor_searches_opens_a_listing_and_sees_live_slots(
     )
     assert page.locator("a.slot").count() == 5 * 15
     screenshot("2-listing-with-slots")
+
+    # someone books 10:00 meanwhile; the next refresh drops it and keeps keyboard focus
+    page.locator("a.slot", has_text="09:00").first.focus()
+    focused = page.evaluate("document.activeElement.id")
+    BookingFactory(listing=mot, status="accepted", start=MONDAY_MORNING.replace(hour=10))
+    page.evaluate(
+        "htmx.ajax('GET', document.querySelector('#slots').getAttribute('hx-get'),"
+        " {target: '#slots', swap: 'outerHTML'})"
+    )
+    page.wait_for_function("document.querySelectorAll('a.slot').length === 5 * 15 - 3")
+    monday = page.get_by_role("region", name="Monday 5 January")
+    assert "10:00" not in monday.inner_text()
+    assert page.evaluate("document.activeElement.id") == focused == "slot-1767603600"
 
     # the next week comes in place, without leaving the page
     page.get_by_role("link", name="Later →").click()

@@ -159,7 +159,8 @@ def test_vendor_staff_preview_their_draft_which_is_not_indexed(client: Any, mark
 
 def _slot_links(page: str) -> list[str]:
     return [
-        href.replace("&amp;", "&") for href in re.findall(r'<a class="slot" href="([^"]+)"', page)
+        href.replace("&amp;", "&")
+        for href in re.findall(r'<a class="slot" id="slot-\d+" href="([^"]+)"', page)
     ]
 
 

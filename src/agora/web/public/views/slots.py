@@ -62,6 +62,8 @@ def slot_days(listing: Listing, slots: list[Slot], tz: ZoneInfo) -> list[dict[st
         local = slot.start.astimezone(tz)
         days.setdefault(local.date(), []).append(
             {
+                # A stable id lets htmx give focus back to the same slot after a refresh.
+                "id": f"slot-{int(slot.start.timestamp())}",
                 "label": f"{local:%H:%M}",
                 "iso": slot.start.isoformat(),
                 "url": book_url(listing.pk, slot.start),
