@@ -79,6 +79,10 @@ def test_a_vendor_accepts_and_then_completes_a_booking(
     assert page.url.endswith("/vendor/")  # swapped in place by htmx, no navigation
     row = page.locator(f"#booking-{booking.pk}-row")
     assert "Accepted" in row.inner_text()
+    # the counts above refresh themselves after the move
+    stats = page.locator("#ops-stats")
+    stats.get_by_text("45.99 GBP").wait_for()
+    assert "0 requests to answer" in " ".join(stats.inner_text().split())
     booking.refresh_from_db()
     assert booking.status == "accepted"
     screenshot("2-accepted")

@@ -362,6 +362,7 @@ def test_htmx_gets_the_agenda_row_back_in_place(shop: Shop, client_as: Any) -> N
     assert "<html" not in body
     assert "Booking accepted." in body
     assert f'action="/vendor/bookings/{booking.pk}/start/"' in body
+    assert response["HX-Trigger"] == "vendor-agenda-changed"
     assert _status(booking) == "accepted"
 
 
@@ -377,4 +378,5 @@ def test_htmx_gets_the_card_with_the_refusal_in_it(shop: Shop, client_as: Any) -
     assert f'id="booking-{booking.pk}-card"' in body
     assert 'role="alert"' in body
     assert "A booking cannot move from &#x27;pending&#x27; to &#x27;in_progress&#x27;." in body
+    assert "HX-Trigger" not in response
     assert _status(booking) == "pending"

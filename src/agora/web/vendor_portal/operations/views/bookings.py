@@ -180,7 +180,11 @@ def booking_move(request: HttpRequest, booking_id: int, action: str) -> HttpResp
         # htmx swaps only 2xx answers: a refusal comes back as 200 with the message in it.
         row = request.POST.get("view") == "row"
         template = "partials/booking_row.html" if row else "partials/booking_card.html"
-        return page(request, template, staff, {**context, "b": context["booking"]})
+        response = page(request, template, staff, {**context, "b": context["booking"]})
+        if not error:
+            # The agenda's counts listen for this and refresh themselves.
+            response["HX-Trigger"] = "vendor-agenda-changed"
+        return response
     if error:
         return page(request, "booking_detail.html", staff, context, status=status)
     messages.success(request, f"Booking #{booking.pk}: {done}")
