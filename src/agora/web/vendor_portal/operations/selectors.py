@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from agora.bookings import selectors as booking_selectors
 from agora.bookings.models import Booking, BookingStatus, TimeBlock
@@ -132,11 +132,6 @@ def order_get(*, staff: StaffContext, user: Any, order_id: int) -> VendorOrder:
     if order.vendor_id != staff.vendor.pk:
         raise NotFound("No such order.")
     return order
-
-
-def order_counts(*, staff: StaffContext) -> dict[str, int]:
-    rows = VendorOrder.objects.filter(vendor=staff.vendor).values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
 
 
 # --- staff -------------------------------------------------------------------------------
