@@ -98,6 +98,9 @@ def test_product_page_shows_variants_stock_and_a_cart_form(client: Any, market: 
     assert (product["offers"]["lowPrice"], product["offers"]["highPrice"]) == ("29.99", "34.99")
     assert product["offers"]["availability"] == "https://schema.org/InStock"
     assert "aggregateRating" not in product
+    # sold by the garage, typed by what this listing is: a parts sale
+    assert product["offers"]["seller"]["@type"] == "AutoPartsStore"
+    assert product["offers"]["seller"]["url"] == "http://testserver/v/camden-motors/"
 
 
 def test_product_out_of_stock_has_no_cart_form(client: Any, market: Any) -> None:

@@ -193,7 +193,7 @@ def listing_node(
     Offer (an AggregateOffer over priced variants) and its AggregateRating when rated."""
     url = absolute(request, listing_path(listing))
     seller = {
-        "@type": vendor_schema_type(listing.vendor),
+        "@type": vendor_schema_type(listing.vendor, {listing.category.slug}),
         "@id": absolute(request, vendor_path(listing.vendor)) + "#business",
         "name": listing.vendor.name,
         "url": absolute(request, vendor_path(listing.vendor)),
@@ -215,7 +215,6 @@ def listing_node(
     if is_product:
         if listing.sku:
             node["sku"] = listing.sku
-        node["brand"] = {"@type": "Brand", "name": listing.vendor.name}
     else:
         node["provider"] = seller
         node["serviceType"] = listing.category.name
