@@ -254,3 +254,19 @@ def test_a_hold_without_a_valid_time_is_refused_with_the_form(world: World, alic
     assert response.status_code == 400
     assert "ISO 8601" in html(response)
     assert not Booking.objects.exists()
+
+
+def test_a_shared_resource_is_named_and_a_wrong_one_is_explained(
+    world: World, alice: Client
+) -> None:
+    from agora.bookings.models import Resource, ResourceAssignment
+
+    bay = Resource.objects.create(vendor=world.workshop, name="MOT bay", capacity=1)
+    ResourceAssignment.objects.create(listing=world.service, resource=bay)
+
+    right = html(alice.get(book_url(world.service, tuesday(10)) + f"&resource={bay.pk}"))
+    wrong = html(alice.get(book_url(world.service, tuesday(10)) + "&resource=999999"))
+
+    assert "<dt>With</dt><dd>MOT bay</dd>" in right
+    assert "does not serve this listing" not in right
+    assert "does not serve this listing" in wrong

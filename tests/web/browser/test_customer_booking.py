@@ -142,3 +142,30 @@ def test_the_payment_page_fits_a_phone(page: Any, sign_in: Any, screenshot: Any)
     screenshot("phone-pay")
     assert width <= 390
     assert page.get_by_role("button", name=re.compile(r"^Pay ")).is_visible()
+
+
+def test_the_countdown_reaches_zero_and_closes_the_payment_form(
+    page: Any, sign_in: Any, screenshot: Any
+) -> None:
+    from datetime import timedelta
+
+    from agora.bookings import selectors
+    from agora.bookings.services import holds
+    from agora.core import clock
+
+    world = make_world()
+    slot = selectors.listing_slots(
+        listing=world.service, start=clock.now(), end=clock.now() + timedelta(days=7)
+    ).slots[0]
+    booking = holds.booking_hold(customer=world.alice, listing=world.service, start=slot.start)
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=clock.now() + timedelta(seconds=3))
+    sign_in(world.alice)
+
+    page.goto(f"/account/bookings/{booking.pk}/pay/")
+    assert page.get_by_role("timer").is_visible()
+    expired = page.get_by_role("alert").filter(has_text="Your hold has expired")
+    expired.wait_for(timeout=8_000)
+
+    screenshot("expired")
+    assert page.get_by_role("button", name=re.compile(r"^Pay ")).is_disabled()
+    assert page.get_by_role("link", name="Choose the time again").is_visible()
