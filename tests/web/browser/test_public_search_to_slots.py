@@ -90,4 +90,12 @@ def test_visitor_searches_opens_a_listing_and_sees_live_slots(
     page.locator("a.slot").first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot("4-phone")
+
+    # the city landing page says who can do it soonest
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/c/mot-servicing/london/")
+    page.get_by_role("heading", name="Soonest available in London").wait_for()
+    soonest = page.locator("#first-free a.slot").first
+    assert soonest.inner_text() == "Mon 5 Jan, 09:00"
+    screenshot("5-city-landing")
     assert failed == []

@@ -93,7 +93,8 @@ def test_robots_txt_keeps_crawlers_out_of_portals_and_api_and_points_at_the_site
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     lines = response.content.decode().splitlines()
     assert lines[0] == "User-agent: *"
-    for path in ("/account/", "/vendor/", "/operator/", "/api/", "/django-admin/", "/l/*/slots/"):
+    portals = ("/account/", "/vendor/", "/operator/", "/api/", "/django-admin/")
+    for path in (*portals, "/l/*/slots/", "/c/*/first-free/"):
         assert f"Disallow: {path}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
     assert "Disallow: /" not in lines  # the public pages stay open

@@ -173,3 +173,52 @@ def test_vendor_name_cannot_break_out_of_the_json_ld(client: Any, market: Any) -
     assert (
         node_of_type(page, "AutoRepair")["name"] == "Evil </script><script>alert(1)</script> & Co"
     )
+
+
+def test_city_landing_loads_the_soonest_free_times_with_htmx(client: Any, market: Any) -> None:
+    city_page = text(client.get("/c/mot-servicing/london/"))
+    category_page = text(client.get("/c/mot-servicing/"))
+
+    assert 'hx-get="/c/mot-servicing/london/first-free/" hx-trigger="load"' in city_page
+    assert "first-free" not in category_page  # a city is needed to be "near"
+
+
+def test_soonest_free_times_link_straight_to_booking(
+    client: Any, market: Any, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(9):
+        response = client.get("/c/automotive/london/first-free/", headers={"HX-Request": "true"})
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert "no-store" in response["Cache-Control"]
+    assert "Soonest available in London" in page
+    assert (
+        f'<a class="slot" href="/account/book/{market.mot.pk}/'
+        '?start=2026-01-05T09%3A00%3A00%2B00%3A00" data-start="2026-01-05T09:00:00+00:00">'
+        "Mon 5 Jan, 09:00</a>"
+    ) in page
+    assert f'href="/l/{market.mot.pk}/">MOT test</a> · Camden Motors · £54.85' in page
+    assert "Hidden service" not in page  # the suspended vendor's
+
+
+def test_soonest_free_times_say_when_there_are_none(client: Any, market: Any) -> None:
+    page = text(client.get("/c/electricians/london/first-free/", headers={"HX-Request": "true"}))
+
+    assert "No free times in the next 14 days." in page
+
+
+def test_soonest_free_times_without_htmx_is_a_page_not_indexed(client: Any, market: Any) -> None:
+    page = text(client.get("/c/automotive/london/first-free/"))
+
+    assert "<html" in page
+    assert robots(page) == "noindex, follow"
+    assert canonical(page) == "http://testserver/c/automotive/london/"
+
+
+@pytest.mark.parametrize(
+    "path", ["/c/automotive/atlantis/first-free/", "/c/no-such-category/london/first-free/"]
+)
+def test_soonest_free_times_are_404_for_unknown_slugs(client: Any, market: Any, path: str) -> None:
+    assert client.get(path).status_code == 404

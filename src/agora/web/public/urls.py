@@ -7,6 +7,11 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("c/<slug:category_slug>/", views.category_landing, name="category"),
     path("c/<slug:category_slug>/<slug:city_slug>/", views.category_landing, name="category_city"),
+    path(
+        "c/<slug:category_slug>/<slug:city_slug>/first-free/",
+        views.first_free,
+        name="category_city_first_free",
+    ),
     path("v/<slug:vendor_slug>/", views.vendor_page, name="vendor"),
     path("l/<int:listing_id>/", views.listing_page, name="listing"),
     path("l/<int:listing_id>/slots/", views.listing_slots, name="listing_slots"),

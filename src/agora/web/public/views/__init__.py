@@ -3,6 +3,7 @@ catalogue, vendor and booking selectors and hands its template plain values (car
 breadcrumbs, one JSON-LD graph)."""
 
 from agora.web.public.views.crawlers import robots_txt, sitemap_section, sitemap_xml
+from agora.web.public.views.first_free import first_free
 from agora.web.public.views.home import home
 from agora.web.public.views.landing import category_landing
 from agora.web.public.views.listing import listing_page
@@ -12,6 +13,7 @@ from agora.web.public.views.vendor import vendor_page
 
 __all__ = [
     "category_landing",
+    "first_free",
     "home",
     "listing_page",
     "listing_slots",

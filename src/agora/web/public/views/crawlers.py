@@ -31,7 +31,9 @@ DISALLOWED = (
     "/signup/",
     "/password-reset/",
     "/search",
-    "/l/*/slots/",  # live availability: changes by the minute, noindex anyway
+    # live availability: changes by the minute, noindex anyway
+    "/l/*/slots/",
+    "/c/*/first-free/",
 )
 XML = "application/xml; charset=utf-8"
 
