@@ -277,8 +277,9 @@ def staff_invite(
             subject=f"You are invited to join {vendor.name} on Agora",
             message=(
                 f"{actor.name} invited you to join {vendor.name} as {role}.\n"
-                f"Sign in with {email} and accept with this code: {token}\n"
-                '(POST /api/v1/invitations/accept {"token": "..."})'
+                f"Sign in with {email}, open /vendor/onboarding/ (Joining a team) "
+                f"and accept with this code: {token}\n"
+                '(API clients: POST /api/v1/invitations/accept {"token": "..."})'
             ),
             from_email=None,
             recipient_list=[email],
