@@ -215,6 +215,10 @@ def test_slots_page_moves_by_week_and_never_into_the_past(client: Any, market: A
     assert f'hx-get="/l/{market.mot.pk}/slots/?from=2026-01-05"' in later  # ← earlier
     assert f'hx-get="/l/{market.mot.pk}/slots/?from=2026-01-19"' in later  # later →
 
+    far = client.get(f"/l/{market.mot.pk}/slots/?from=9999-12-31", headers={"HX-Request": "true"})
+    assert far.status_code == 200
+    assert "No free times in these days." in text(far)  # beyond the listing's horizon
+
     past = text(
         client.get(f"/l/{market.mot.pk}/slots/?from=2025-12-01", headers={"HX-Request": "true"})
     )

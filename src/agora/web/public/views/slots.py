@@ -27,6 +27,7 @@ from agora.web.public import seo
 from agora.web.public.views.common import listing_or_404
 
 SLOT_DAYS = 7
+MAX_AHEAD = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,11 @@ class Window:
 
 
 def slot_window(raw: str | None, tz: ZoneInfo) -> Window:
-    """Seven local days from `raw` (YYYY-MM-DD), never before today; ValueError if `raw`
-    is not a date."""
+    """Seven local days from `raw` (YYYY-MM-DD); ValueError if `raw` is not a date."""
     today = clock.now().astimezone(tz).date()
-    first = max(date.fromisoformat(raw) if raw else today, today)
+    # Never before today, never past two years ahead (no listing books further out, and
+    # 9999-12-31 plus a week would overflow).
+    first = min(max(date.fromisoformat(raw) if raw else today, today), today + MAX_AHEAD)
     return Window(
         first_day=first,
         start=datetime.combine(first, time.min, tzinfo=tz),
