@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from agora.accounts import selectors, services
 from agora.accounts.auth import acting_user, bearer, operator
@@ -18,10 +18,10 @@ def client_ip(request: HttpRequest) -> str:
 
 
 @router.post("/auth/register", response={201: UserOut}, summary="Create an account")
-def register(request: HttpRequest, payload: RegisterIn) -> tuple[int, UserOut]:
+def register(request: HttpRequest, payload: RegisterIn) -> Status[UserOut]:
     user = services.user_register(email=payload.email, password=payload.password, name=payload.name)
     profile = selectors.user_profile(user=user)
-    return 201, UserOut(id=user.pk, email=user.email, name=user.name, roles=profile.roles)
+    return Status(201, UserOut(id=user.pk, email=user.email, name=user.name, roles=profile.roles))
 
 
 @router.post(

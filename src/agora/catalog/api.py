@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from agora.accounts.auth import acting_user, bearer, operator, optional_user
@@ -26,6 +26,7 @@ from agora.catalog.schemas import (
     VariantIn,
     VariantOut,
 )
+from agora.core.caching import cache_read
 from agora.core.errors import InvalidInput
 from agora.core.money import MoneySchema
 from agora.core.pagination import PageOut
@@ -56,10 +57,10 @@ def category_list(request: HttpRequest) -> list[CategoryOut]:
 
 
 @operator_router.post("/operator/categories", response={201: CategoryOut}, auth=operator)
-def category_create(request: HttpRequest, payload: CategoryIn) -> tuple[int, CategoryOut]:
+def category_create(request: HttpRequest, payload: CategoryIn) -> Status[CategoryOut]:
     category = services.category_create(actor=acting_user(request), **payload.dict())
     by_id = {c.pk: c for c in selectors.categories_all()}
-    return 201, _category_out(category, by_id)
+    return Status(201, _category_out(category, by_id))
 
 
 @operator_router.patch("/operator/categories/{slug}", response=CategoryOut, auth=operator)
@@ -78,9 +79,9 @@ def city_list(request: HttpRequest) -> list[CityOut]:
 
 
 @operator_router.post("/operator/cities", response={201: CityOut}, auth=operator)
-def city_create(request: HttpRequest, payload: CityIn) -> tuple[int, CityOut]:
+def city_create(request: HttpRequest, payload: CityIn) -> Status[CityOut]:
     city = services.city_create(actor=acting_user(request), **payload.dict())
-    return 201, CityOut.of(city)
+    return Status(201, CityOut.of(city))
 
 
 # --- listings ---------------------------------------------------------------------------
@@ -136,16 +137,16 @@ def listing_search(request: HttpRequest, query: Query[ListingQuery]) -> ListingP
     auth=bearer,
     summary="Publish a listing",
 )
-def listing_create(
-    request: HttpRequest, vendor_id: int, payload: ListingIn
-) -> tuple[int, ListingOut]:
+def listing_create(request: HttpRequest, vendor_id: int, payload: ListingIn) -> Status[ListingOut]:
     user = acting_user(request)
     vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id, roles=MANAGER_ROLES)
     data = payload.dict(exclude={"price"})
     listing = services.listing_create(
         actor=user, vendor=vendor, price=payload.price.to_money(), **data
     )
-    return 201, ListingOut.of(selectors.listing_get_for_staff(user=user, listing_id=listing.pk))
+    return Status(
+        201, ListingOut.of(selectors.listing_get_for_staff(user=user, listing_id=listing.pk))
+    )
 
 
 @router.get(
@@ -177,10 +178,11 @@ def vendor_listings(
 
 
 @router.get("/listings/{listing_id}", response=ListingOut, summary="A listing")
-def listing_detail(request: HttpRequest, listing_id: int) -> ListingOut:
-    return ListingOut.of(
-        selectors.listing_get_visible(user=optional_user(request), listing_id=listing_id)
-    )
+def listing_detail(request: HttpRequest, response: HttpResponse, listing_id: int) -> ListingOut:
+    user = optional_user(request)
+    listing = selectors.listing_get_visible(user=user, listing_id=listing_id)
+    cache_read(response, public=user is None)  # anonymous callers only ever see public ones
+    return ListingOut.of(listing)
 
 
 @router.patch("/listings/{listing_id}", response=ListingOut, auth=bearer, summary="Edit a listing")
@@ -205,9 +207,7 @@ def listing_update(request: HttpRequest, listing_id: int, payload: ListingPatchI
     auth=bearer,
     summary="Add a variant",
 )
-def variant_create(
-    request: HttpRequest, listing_id: int, payload: VariantIn
-) -> tuple[int, VariantOut]:
+def variant_create(request: HttpRequest, listing_id: int, payload: VariantIn) -> Status[VariantOut]:
     user = acting_user(request)
     listing = selectors.listing_get_for_staff(user=user, listing_id=listing_id, roles=MANAGER_ROLES)
     data = payload.dict(exclude={"price"})
@@ -217,19 +217,22 @@ def variant_create(
         price=payload.price.to_money() if payload.price else None,
         **data,
     )
-    return 201, VariantOut(
-        id=variant.pk,
-        name=variant.name,
-        sku=variant.sku,
-        price=MoneySchema(
-            amount=variant.price_amount
-            if variant.price_amount is not None
-            else listing.price_amount,
-            currency=listing.currency,
+    return Status(
+        201,
+        VariantOut(
+            id=variant.pk,
+            name=variant.name,
+            sku=variant.sku,
+            price=MoneySchema(
+                amount=variant.price_amount
+                if variant.price_amount is not None
+                else listing.price_amount,
+                currency=listing.currency,
+            ),
+            stock=variant.stock,
+            low_stock_threshold=variant.low_stock_threshold,
+            attributes=variant.attributes,
         ),
-        stock=variant.stock,
-        low_stock_threshold=variant.low_stock_threshold,
-        attributes=variant.attributes,
     )
 
 
@@ -295,11 +298,11 @@ def listing_price(
 )
 def listing_image_add(
     request: HttpRequest, listing_id: int, file: File[UploadedFile], alt: Form[str] = ""
-) -> tuple[int, ImageOut]:
+) -> Status[ImageOut]:
     user = acting_user(request)
     listing = selectors.listing_get_for_staff(user=user, listing_id=listing_id, roles=MANAGER_ROLES)
     image = services.listing_image_add(actor=user, listing=listing, upload=file, alt=alt)
-    return 201, ImageOut.of(image)
+    return Status(201, ImageOut.of(image))
 
 
 @router.delete("/listings/{listing_id}/images/{image_id}", response={204: None}, auth=bearer)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from agora.accounts.auth import acting_user, bearer
@@ -44,7 +44,7 @@ def _key(request: HttpRequest, fallback: str) -> str:
     auth=bearer,
     summary="Buy from one or more vendors (Idempotency-Key)",
 )
-def checkout_create(request: HttpRequest, payload: CheckoutIn) -> tuple[int, CheckoutOut]:
+def checkout_create(request: HttpRequest, payload: CheckoutIn) -> Status[CheckoutOut]:
     user = acting_user(request)
     created = checkout.checkout_create(
         customer=user,
@@ -53,8 +53,8 @@ def checkout_create(request: HttpRequest, payload: CheckoutIn) -> tuple[int, Che
         payment_method=payload.payment_method,
         idempotency_key=_key(request, f"checkout:{request.request_id}"),  # type: ignore[attr-defined]
     )
-    return 201, CheckoutOut.of(
-        selectors.checkout_get_for_customer(user=user, checkout_id=created.pk)
+    return Status(
+        201, CheckoutOut.of(selectors.checkout_get_for_customer(user=user, checkout_id=created.pk))
     )
 
 
@@ -240,7 +240,7 @@ def cart_set_item(request: HttpRequest, payload: CartItemIn) -> CartOut:
     auth=bearer,
     summary="Check out the cart (Idempotency-Key)",
 )
-def cart_checkout(request: HttpRequest, payload: CartCheckoutIn) -> tuple[int, CheckoutOut]:
+def cart_checkout(request: HttpRequest, payload: CartCheckoutIn) -> Status[CheckoutOut]:
     user = acting_user(request)
     user_cart = cart.cart_for_user(user=user)
     items = [
@@ -255,8 +255,8 @@ def cart_checkout(request: HttpRequest, payload: CartCheckoutIn) -> tuple[int, C
         idempotency_key=_key(request, f"cart:{request.request_id}"),  # type: ignore[attr-defined]
     )
     cart.cart_clear(cart=user_cart)
-    return 201, CheckoutOut.of(
-        selectors.checkout_get_for_customer(user=user, checkout_id=created.pk)
+    return Status(
+        201, CheckoutOut.of(selectors.checkout_get_for_customer(user=user, checkout_id=created.pk))
     )
 
 

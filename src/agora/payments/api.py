@@ -4,7 +4,7 @@ disputes, ledger and reconciliation; the payment provider's webhook."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from agora.accounts.auth import acting_user, bearer, operator
 from agora.core.money import Money, MoneySchema
@@ -73,7 +73,7 @@ def balance(request: HttpRequest, vendor_id: int) -> BalanceOut:
 )
 def payout_create(
     request: HttpRequest, vendor_id: int, payload: PayoutIn | None = None
-) -> tuple[int, PayoutOut]:
+) -> Status[PayoutOut]:
     user = acting_user(request)
     vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id, roles=MANAGER_ROLES)
     amount = payload.amount.to_money() if payload and payload.amount else None
@@ -85,7 +85,7 @@ def payout_create(
         idempotency_key=f"{vendor.pk}:{key}",
         actor=user,
     )
-    return 201, PayoutOut.of(payout)
+    return Status(201, PayoutOut.of(payout))
 
 
 @router.get(
@@ -126,7 +126,7 @@ def payout_settings(
     auth=operator,
     summary="Refund (Idempotency-Key)",
 )
-def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, RefundOut]:
+def refund_create(request: HttpRequest, payload: RefundIn) -> Status[RefundOut]:
     reference = _reference(payload.booking_id, payload.order_id)
     user = acting_user(request)
     refund = services.refund_create(
@@ -140,12 +140,15 @@ def refund_create(request: HttpRequest, payload: RefundIn) -> tuple[int, RefundO
         raise PaymentError(
             "Nothing is left to refund.", code=PaymentErrorCode.REFUND_EXCEEDS_CAPTURED
         )
-    return 201, RefundOut(
-        id=refund.pk,
-        reference=reference,
-        amount=MoneySchema.of(Money(refund.amount, refund.currency)),
-        reason=refund.reason,
-        created_at=refund.created_at,
+    return Status(
+        201,
+        RefundOut(
+            id=refund.pk,
+            reference=reference,
+            amount=MoneySchema.of(Money(refund.amount, refund.currency)),
+            reason=refund.reason,
+            created_at=refund.created_at,
+        ),
     )
 
 
@@ -175,9 +178,9 @@ def commission_rules(request: HttpRequest) -> list[CommissionRuleOut]:
 )
 def commission_rule_create(
     request: HttpRequest, payload: CommissionRuleIn
-) -> tuple[int, CommissionRuleOut]:
+) -> Status[CommissionRuleOut]:
     rule = services.commission_rule_create(actor=acting_user(request), **payload.dict())
-    return 201, CommissionRuleOut.from_orm(rule)
+    return Status(201, CommissionRuleOut.from_orm(rule))
 
 
 def _reference(booking_id: int | None, order_id: int | None) -> str:
@@ -241,7 +244,7 @@ def statement_csv(
     auth=operator,
     summary="Open a dispute: freezes the amount and the escrow release (Idempotency-Key)",
 )
-def dispute_open(request: HttpRequest, payload: DisputeIn) -> tuple[int, DisputeOut]:
+def dispute_open(request: HttpRequest, payload: DisputeIn) -> Status[DisputeOut]:
     user = acting_user(request)
     dispute = services.dispute_open(
         reference=_reference(payload.booking_id, payload.order_id),
@@ -250,7 +253,7 @@ def dispute_open(request: HttpRequest, payload: DisputeIn) -> tuple[int, Dispute
         actor=user,
         idempotency_key=_operator_key(request, user.pk),
     )
-    return 201, DisputeOut.of(dispute_get(dispute_id=dispute.pk))
+    return Status(201, DisputeOut.of(dispute_get(dispute_id=dispute.pk)))
 
 
 @operator_router.get(
@@ -278,10 +281,10 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> DisputeOut:
 )
 def dispute_evidence(
     request: HttpRequest, dispute_id: int, payload: EvidenceIn
-) -> tuple[int, DisputeOut]:
+) -> Status[DisputeOut]:
     dispute = dispute_get(dispute_id=dispute_id)
     services.dispute_add_evidence(dispute=dispute, text=payload.text, actor=acting_user(request))
-    return 201, DisputeOut.of(dispute_get(dispute_id=dispute_id))
+    return Status(201, DisputeOut.of(dispute_get(dispute_id=dispute_id)))
 
 
 @operator_router.post(

@@ -4,7 +4,7 @@ moderate and watch vendor quality (operators)."""
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from agora.accounts.api import client_ip
 from agora.accounts.auth import acting_user, bearer, operator, optional_user
@@ -34,7 +34,7 @@ operator_router = Router(tags=["operator: reviews"])
 
 
 @router.post("/reviews", response={201: ReviewOut}, auth=bearer, summary="Review a transaction")
-def review_create(request: HttpRequest, payload: ReviewIn) -> tuple[int, ReviewOut]:
+def review_create(request: HttpRequest, payload: ReviewIn) -> Status[ReviewOut]:
     review = services.review_create(
         author=acting_user(request),
         booking_id=payload.booking_id,
@@ -44,7 +44,7 @@ def review_create(request: HttpRequest, payload: ReviewIn) -> tuple[int, ReviewO
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", ""),
     )
-    return 201, ReviewOut.of(review)
+    return Status(201, ReviewOut.of(review))
 
 
 @router.get("/reviews/{review_id}", response=ReviewOut, summary="A review")

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from agora.accounts.auth import acting_user, bearer, operator, optional_user
+from agora.core.caching import cache_read
 from agora.core.pagination import PageOut
 from agora.vendors import selectors, services
 from agora.vendors.models import VerificationDocument
@@ -29,10 +30,10 @@ operator_router = Router(tags=["operator"])
 
 
 @router.post("/vendors", response={201: VendorOut}, auth=bearer, summary="Apply to sell")
-def vendor_apply(request: HttpRequest, payload: VendorApplyIn) -> tuple[int, VendorOut]:
+def vendor_apply(request: HttpRequest, payload: VendorApplyIn) -> Status[VendorOut]:
     data = payload.dict()
     vendor = services.vendor_apply(user=acting_user(request), **data)
-    return 201, VendorOut.of(vendor)
+    return Status(201, VendorOut.of(vendor))
 
 
 @router.get("/vendors", response=PageOut[VendorOut], summary="Active vendors")
@@ -51,8 +52,10 @@ def vendor_list(
 
 
 @router.get("/vendors/{vendor_id}", response=VendorOut, summary="A vendor's profile")
-def vendor_detail(request: HttpRequest, vendor_id: int) -> VendorOut:
-    vendor = selectors.vendor_get_visible(user=optional_user(request), vendor_id=vendor_id)
+def vendor_detail(request: HttpRequest, response: HttpResponse, vendor_id: int) -> VendorOut:
+    user = optional_user(request)
+    vendor = selectors.vendor_get_visible(user=user, vendor_id=vendor_id)
+    cache_read(response, public=user is None)  # anonymous callers only ever see active ones
     return VendorOut.of(vendor)
 
 
@@ -83,9 +86,7 @@ def staff_list(request: HttpRequest, vendor_id: int) -> list[StaffOut]:
     auth=bearer,
     summary="Invite someone by e-mail",
 )
-def staff_invite(
-    request: HttpRequest, vendor_id: int, payload: InviteIn
-) -> tuple[int, InvitationOut]:
+def staff_invite(request: HttpRequest, vendor_id: int, payload: InviteIn) -> Status[InvitationOut]:
     user = acting_user(request)
     staff = selectors.staff_context_get(
         user=user, vendor_id=vendor_id, roles=selectors.MANAGER_ROLES
@@ -99,12 +100,15 @@ def staff_invite(
         role=payload.role,
     )
     invitation = issued.invitation
-    return 201, InvitationOut(
-        id=invitation.pk,
-        vendor_id=vendor.pk,
-        email=invitation.email,
-        role=invitation.role,
-        expires_at=invitation.expires_at,
+    return Status(
+        201,
+        InvitationOut(
+            id=invitation.pk,
+            vendor_id=vendor.pk,
+            email=invitation.email,
+            role=invitation.role,
+            expires_at=invitation.expires_at,
+        ),
     )
 
 
@@ -161,13 +165,13 @@ def staff_remove(request: HttpRequest, vendor_id: int, user_id: int) -> HttpResp
 )
 def document_upload(
     request: HttpRequest, vendor_id: int, kind: Form[str], file: File[UploadedFile]
-) -> tuple[int, DocumentOut]:
+) -> Status[DocumentOut]:
     user = acting_user(request)
     vendor = selectors.vendor_get_for_staff(
         user=user, vendor_id=vendor_id, roles=selectors.MANAGER_ROLES
     )
     document = services.document_upload(actor=user, vendor=vendor, kind=kind, upload=file)
-    return 201, DocumentOut.of(document)
+    return Status(201, DocumentOut.of(document))
 
 
 @router.get(
