@@ -141,6 +141,7 @@ def test_a_deferred_transaction_takes_no_writer_lock() -> None:
 @pytest.fixture
 def no_busy_wait() -> Iterator[None]:
     """Connections opened from here on give up at once when SQLite's lock is taken."""
+
     def zero_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
         connection.cursor().execute("PRAGMA busy_timeout = 0")
 

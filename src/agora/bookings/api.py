@@ -143,7 +143,7 @@ def _out(booking: Booking, *, with_history: bool = True) -> BookingOut:
 )
 def booking_hold(request: HttpRequest, payload: HoldIn) -> tuple[int, BookingOut]:
     user = acting_user(request)
-    listing = listing_get_visible(user=user, listing_id=payload.listing_id)
+    listing = selectors.bookable_listing(user=user, listing_id=payload.listing_id)
     booking = holds.booking_hold(
         customer=user,
         listing=listing,

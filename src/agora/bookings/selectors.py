@@ -31,12 +31,13 @@ from agora.bookings.services.context import (
     occupancies,
     occupying_bookings,
 )
-from agora.catalog.models import Category, Listing, ListingKind
+from agora.catalog.models import Category, Listing, ListingKind, ListingStatus
 from agora.catalog.selectors import public_listings
 from agora.core import clock
 from agora.core.audit import audit_trail
 from agora.core.errors import InvalidInput, NotFound
 from agora.core.pagination import Page, paginate
+from agora.vendors.models import VendorStatus
 from agora.vendors.selectors import staff_vendor_ids
 
 MAX_SLOT_WINDOW = timedelta(days=62)
@@ -301,6 +302,33 @@ def booking_history(booking: Booking) -> list[HistoryItem]:
             )
         )
     return items
+
+
+def bookable_listing(*, user: Any, listing_id: int) -> Listing:
+    """The listing as `listing_get_visible` would give it to `user` (same visibility, same
+    NotFound), loaded for booking in one query: its vendor, the vendor's opening hours, its
+    capacity unit and its resource assignment with the resource's unit — what
+    `booking_context` needs — and nothing else (no images, variants, city or category)."""
+    listing = (
+        Listing.objects.select_related(
+            "vendor",
+            "vendor__schedule",
+            "capacity_unit",
+            "resource_assignment__resource__capacity_unit",
+        )
+        .filter(pk=listing_id)
+        .order_by()[:1]
+    )
+    found = next(iter(listing), None)
+    if found is None:
+        raise NotFound("No such listing.")
+    if found.status == ListingStatus.ACTIVE and found.vendor.status == VendorStatus.ACTIVE:
+        return found
+    if getattr(user, "is_operator", False):
+        return found
+    if getattr(user, "is_authenticated", False) and found.vendor_id in staff_vendor_ids(user=user):
+        return found
+    raise NotFound("No such listing.")
 
 
 def context_for(listing: Listing) -> BookingContext:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from agora.core import clock
@@ -112,26 +112,60 @@ class IdempotencyMiddleware:
     def _claim(
         self, *, scope: str, key: str, user_id: int | None, request: HttpRequest, fp: str
     ) -> IdempotencyKey | None:
-        """Insert the key's row; return the stored record instead when one already exists."""
+        """Insert the key's row; return the stored record instead when one already exists.
+
+        One `INSERT ... ON CONFLICT DO NOTHING` (no savepoint): on PostgreSQL it waits, like
+        any insert into the unique index, for a concurrent request with the same key to
+        commit or roll back, then inserts nothing or inserts."""
         for _ in range(2):
-            try:
-                with transaction.atomic():
-                    IdempotencyKey.objects.create(
-                        scope=scope,
-                        key=key,
-                        user_id=user_id,
-                        fingerprint=fp,
-                        method=request.method or "",
-                        path=request.path[:500],
-                        created_at=clock.now(),
-                    )
+            if _insert_if_absent(
+                scope=scope,
+                key=key,
+                user_id=user_id,
+                fingerprint=fp,
+                method=request.method or "",
+                path=request.path[:500],
+            ):
                 return None
-            except IntegrityError:
-                record = IdempotencyKey.objects.get(scope=scope, key=key)
-                if record.created_at >= expiry_cutoff():
-                    return record
-                record.delete()  # an expired key is free for reuse
+            record = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+            if record is None:  # deleted meanwhile (expired and pruned): claim it again
+                continue
+            if record.created_at >= expiry_cutoff():
+                return record
+            record.delete()  # an expired key is free for reuse
         raise RuntimeError("could not claim idempotency key")
+
+
+def _insert_if_absent(
+    *, scope: str, key: str, user_id: int | None, fingerprint: str, method: str, path: str
+) -> bool:
+    """Insert a claim row unless (scope, key) exists; True when this call inserted it."""
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(column)
+        for column in (
+            "scope",
+            "key",
+            "user_id",
+            "fingerprint",
+            "method",
+            "path",
+            "status_code",
+            "content_type",
+            "body",
+            "created_at",
+        )
+    )
+    conflict = ", ".join(connection.ops.quote_name(column) for column in ("scope", "key"))
+    # Only quoted identifiers of our own model are interpolated; values are parameters.
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, NULL, '', '', %s) "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+    created_at = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [scope, key, user_id, fingerprint, method, path, created_at])
+        return cursor.rowcount == 1
 
 
 def expiry_cutoff() -> datetime:

@@ -7,13 +7,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from agora.accounts.models import User
-from agora.availability import conflicting_seats, is_bookable_start
+from agora.availability import Occupancy, conflicting_seats, is_bookable_start
+from agora.availability import conflicting_seats as count_seats
 from agora.bookings.errors import BookingError, BookingErrorCode, invalid_slot, slot_unavailable
-from agora.bookings.models import Booking, BookingStatus, CapacityUnit, PickupOption
-from agora.bookings.services.context import BookingContext, booking_context, occupancies
+from agora.bookings.models import (
+    OCCUPYING_STATUSES,
+    Booking,
+    BookingStatus,
+    CapacityUnit,
+    PickupOption,
+)
+from agora.bookings.services.context import BookingContext, blocks_for, booking_context
 from agora.bookings.states import BOOKING_LIFECYCLE
 from agora.catalog.models import Listing
 from agora.catalog.pricing import PriceRuleSpec, PricingError, resolve_price
@@ -78,20 +85,11 @@ def _pickup_fee(listing: Listing, pickup: dict[str, Any]) -> Money:
     return Money(option.fee_amount, listing.currency)
 
 
-def _expire_stale_holds(
-    context: BookingContext, start: datetime, end: datetime, now: datetime
-) -> None:
-    """Holds past their expiry that overlap [start, end) become `expired` now, inside the
-    booker's locked transaction: the seat is free to this booker at once, whatever the
-    sweeping task has done, and PostgreSQL's exclusion constraint sees it free too."""
-    stale = Booking.objects.filter(
-        unit=context.unit,
-        status=BookingStatus.HELD,
-        hold_expires_at__lte=now,
-        blocked_from__lt=end,
-        blocked_until__gt=start,
-    )
-    for booking in stale:
+def _expire_stale_holds(stale_ids: list[int]) -> None:
+    """Holds past their expiry become `expired` now, inside the booker's locked
+    transaction: the seat is free to this booker at once, whatever the sweeping task has
+    done, and PostgreSQL's exclusion constraint sees it free too."""
+    for booking in Booking.objects.filter(pk__in=stale_ids).order_by("pk"):
         try:
             BOOKING_LIFECYCLE.apply(
                 booking, BookingStatus.EXPIRED, actor=None, reason="hold expired"
@@ -99,8 +97,48 @@ def _expire_stale_holds(
         except InvalidTransition:
             # Moved since we read it: the sweeping task expired it, or its customer
             # cancelled it (neither takes the unit's lock). It no longer holds the seat
-            # either way; the occupancy count that follows reads its new state.
+            # either way.
             continue
+
+
+def _occupancies(
+    context: BookingContext,
+    *,
+    blocked_from: datetime,
+    blocked_until: datetime,
+    now: datetime,
+    exclude: int | None,
+) -> tuple[list[Occupancy], list[int]]:
+    """What takes the unit's capacity during the blocked span, in two queries (the
+    bookings in an occupying state, the time blocks), and the ids of the holds among
+    those bookings that are past their expiry — which take nothing."""
+    bookings = Booking.objects.filter(
+        unit_id=context.unit.pk,
+        status__in=OCCUPYING_STATUSES,
+        blocked_from__lt=blocked_until,
+        blocked_until__gt=blocked_from,
+    ).order_by()
+    if exclude is not None:
+        bookings = bookings.exclude(pk=exclude)
+    live, stale = [], []
+    for pk, status, expires, start, end, seats in bookings.values_list(
+        "pk", "status", "hold_expires_at", "blocked_from", "blocked_until", "seats"
+    ):
+        if status == BookingStatus.HELD and expires is not None and expires <= now:
+            stale.append(pk)
+        else:
+            live.append(Occupancy(start=start, end=end, seats=seats))
+    blocks = blocks_for(
+        vendor_id=context.listing.vendor_id,
+        resource_id=context.resource.pk if context.resource else None,
+        start=blocked_from,
+        end=blocked_until,
+    ).order_by()
+    live.extend(
+        Occupancy(start=block_start, end=block_end, seats=context.capacity)
+        for block_start, block_end in blocks.values_list("start", "end")
+    )
+    return live, stale
 
 
 def _check_capacity(
@@ -114,18 +152,44 @@ def _check_capacity(
 ) -> tuple[datetime, datetime]:
     """Precondition: the unit's row is locked. Returns the blocked span of [start, end)."""
     blocked_from, blocked_until = context.rules.blocked_span(start, end)
-    _expire_stale_holds(context, blocked_from, blocked_until, now)
-    taken = conflicting_seats(
-        context.rules,
-        start,
-        end,
-        occupancies(
-            context, start=blocked_from, end=blocked_until, now=now, exclude_booking_id=exclude
-        ),
+    taken, stale = _occupancies(
+        context, blocked_from=blocked_from, blocked_until=blocked_until, now=now, exclude=exclude
     )
-    if taken + seats > context.capacity:
+    if stale:
+        _expire_stale_holds(stale)
+    if conflicting_seats(context.rules, start, end, taken) + seats > context.capacity:
         raise slot_unavailable()
     return blocked_from, blocked_until
+
+
+def _serialised_already() -> bool:
+    """On SQLite a transaction begun IMMEDIATE is already the database's only writer."""
+    return connection.vendor == "sqlite" and connection.in_atomic_block
+
+
+def _refuse_if_full(context: BookingContext, *, start: datetime, seats: int) -> None:
+    """A plain read, before any lock: a slot already full is refused at once (409).
+
+    A refusal can never create an overlap, and it is true as of this read; only a request
+    that sees room queues for the unit's lock and checks again under it. Where this
+    transaction already is the only writer (SQLite inside a transaction) the check under
+    the "lock" follows at once and this one is skipped.
+    """
+    if _serialised_already():
+        return
+    now = clock.now()
+    end = start + context.rules.duration
+    blocked_from, blocked_until = context.rules.blocked_span(start, end)
+    taken, _ = _occupancies(
+        context, blocked_from=blocked_from, blocked_until=blocked_until, now=now, exclude=None
+    )
+    if count_seats(context.rules, start, end, taken) + seats > context.capacity:
+        raise slot_unavailable()
+
+
+def _lock_unit(context: BookingContext) -> None:
+    if not _serialised_already():
+        lock_row(CapacityUnit.objects.filter(pk=context.unit.pk))
 
 
 def _check_start(context: BookingContext, start: datetime, now: datetime) -> None:
@@ -156,6 +220,7 @@ def booking_hold(
     if pickup is not None:
         price = price + _pickup_fee(listing, pickup)
     _check_start(context, start, clock.now())
+    _refuse_if_full(context, start=start, seats=1)
     return _take_hold(
         context, customer=customer, start=start, price=price, notes=notes, pickup=pickup
     )
@@ -171,7 +236,7 @@ def _take_hold(
     notes: str,
     pickup: dict[str, Any] | None,
 ) -> Booking:
-    lock_row(CapacityUnit.objects.filter(pk=context.unit.pk))
+    _lock_unit(context)
     now = clock.now()
     end = start + context.rules.duration
     blocked_from, blocked_until = _check_capacity(
