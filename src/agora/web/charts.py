@@ -38,6 +38,19 @@ class BarChart:
     def empty(self) -> bool:
         return not any(bar.value for bar in self.bars)
 
+    @property
+    def peak(self) -> Bar | None:
+        """The tallest bar, whose figure labels the top of the scale."""
+        return max(self.bars, key=lambda bar: float(bar.value), default=None)
+
+    @property
+    def first_label(self) -> str:
+        return self.bars[0].label if self.bars else ""
+
+    @property
+    def last_label(self) -> str:
+        return self.bars[-1].label if self.bars else ""
+
 
 def bar_chart(
     title: str,
