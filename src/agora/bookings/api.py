@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from agora.accounts.auth import acting_user, bearer, optional_user
@@ -141,7 +141,7 @@ def _out(booking: Booking, *, with_history: bool = True) -> BookingOut:
 @router.post(
     "/bookings", response={201: BookingOut}, auth=bearer, summary="Hold a slot (Idempotency-Key)"
 )
-def booking_hold(request: HttpRequest, payload: HoldIn) -> tuple[int, BookingOut]:
+def booking_hold(request: HttpRequest, payload: HoldIn) -> Status[BookingOut]:
     user = acting_user(request)
     listing = selectors.bookable_listing(user=user, listing_id=payload.listing_id)
     booking = holds.booking_hold(
@@ -152,7 +152,7 @@ def booking_hold(request: HttpRequest, payload: HoldIn) -> tuple[int, BookingOut
         pickup=payload.pickup.dict() if payload.pickup else None,
         options=payload.options,
     )
-    return 201, _out(booking)
+    return Status(201, _out(booking))
 
 
 @router.post(
@@ -299,11 +299,11 @@ def booking_list(request: HttpRequest, query: Query[BookingListQuery]) -> PageOu
 )
 def resource_create(
     request: HttpRequest, vendor_id: int, payload: ResourceIn
-) -> tuple[int, ResourceOut]:
+) -> Status[ResourceOut]:
     user = acting_user(request)
     vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id, roles=MANAGER_ROLES)
     resource = setup.resource_create(actor=user, vendor=vendor, **payload.dict())
-    return 201, ResourceOut.from_orm(resource)
+    return Status(201, ResourceOut.from_orm(resource))
 
 
 @router.get("/vendors/{vendor_id}/resources", response=list[ResourceOut], auth=bearer)
@@ -328,16 +328,19 @@ def resource_assign(request: HttpRequest, listing_id: int, payload: AssignIn) ->
 @router.post(
     "/vendors/{vendor_id}/blocks", response={201: BlockOut}, auth=bearer, summary="Block time"
 )
-def block_create(request: HttpRequest, vendor_id: int, payload: BlockIn) -> tuple[int, BlockOut]:
+def block_create(request: HttpRequest, vendor_id: int, payload: BlockIn) -> Status[BlockOut]:
     user = acting_user(request)
     vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id)
     block: TimeBlock = setup.time_block_create(actor=user, vendor=vendor, **payload.dict())
-    return 201, BlockOut(
-        id=block.pk,
-        start=block.start,
-        end=block.end,
-        resource_id=block.resource_id,
-        reason=block.reason,
+    return Status(
+        201,
+        BlockOut(
+            id=block.pk,
+            start=block.start,
+            end=block.end,
+            resource_id=block.resource_id,
+            reason=block.reason,
+        ),
     )
 
 
