@@ -29,7 +29,7 @@ from agora.orders.states import ORDER_LIFECYCLE
 from agora.payments.models import Payment, Refund
 from agora.payments.selectors import vendor_balance
 from tests.conftest import ApiClient, assert_problem
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, UserFactory
 from tests.orders.helpers import (
     NOW,
     Market,
@@ -357,7 +357,10 @@ def test_cancelling_a_reserved_order_whose_expired_reservation_was_released_give
 def test_an_unaccepted_order_is_escalated_then_cancelled_and_refunded(
     market: Market, mailbox: list[Any], settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.ADMINS = [("Agora operators", "ops@agora.example")]
+    settings.ADMINS = [("Site admin", "admin@agora.example")]
+    UserFactory(email="ops@agora.example", is_operator=True)
+    UserFactory(email="gone@agora.example", is_operator=True, is_active=False)
+    UserFactory(email="shopper@agora.example")
     order = order_of(buy(market.alice, (market.widget, 2)), market.vendor_a)
 
     def escalate() -> int:
@@ -381,7 +384,8 @@ def test_an_unaccepted_order_is_escalated_then_cancelled_and_refunded(
     assert escalate() == 1
     assert VendorOrder.objects.get(pk=order.pk).escalation_level == 2
     assert len(mailbox) == 2
-    assert mailbox[1].to == ["ops@agora.example"]
+    # Every active operator, and the site's admins; not inactive operators, not customers.
+    assert mailbox[1].to == ["admin@agora.example", "ops@agora.example"]
     assert "Anvil Parts" in mailbox[1].subject
     assert status_of(order) == OrderStatus.PAID
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import mail_admins, send_mail
+from django.core.mail import send_mail
 from django.db import transaction
 
 from agora.accounts.models import User
@@ -179,13 +179,27 @@ def _escalate(order: VendorOrder, *, level: int) -> None:
                 )
             )
         if level == 2:
-            transaction.on_commit(
-                lambda: mail_admins(
-                    f"Order {order.pk} not accepted by {order.vendor.name}",
-                    f"Paid {OPERATOR_AFTER_HOURS}+ hours ago and still not accepted.",
-                    fail_silently=True,
-                )
+            # The marketplace's operators are its users with the role; ADMINS (the site's
+            # technical contacts) are told too when a deployment sets them.
+            recipients = sorted(
+                {
+                    *User.objects.filter(is_operator=True, is_active=True).values_list(
+                        "email", flat=True
+                    ),
+                    *(email for _, email in settings.ADMINS),
+                }
             )
+            if recipients:
+                transaction.on_commit(
+                    lambda: send_mail(
+                        f"Order {order.pk} not accepted by {order.vendor.name}",
+                        f"Paid {OPERATOR_AFTER_HOURS}+ hours ago and still not accepted. "
+                        f"It is cancelled and refunded at {AUTO_CANCEL_AFTER_HOURS} hours.",
+                        None,
+                        recipients,
+                        fail_silently=True,
+                    )
+                )
 
 
 def complete_delivered(*, limit: int = 500) -> int:
