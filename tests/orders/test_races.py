@@ -246,14 +246,14 @@ def test_without_the_conditional_update_buyers_oversell(
     last = ProductFactory(vendor=market.vendor_a, title="Last three", stock=3)
     clients = buyers()
 
-    def read_then_write(key: ItemKey, quantity: int) -> bool:
+    def read_then_write(key: ItemKey, quantity: int) -> stock.Level | None:
         rows = stock._rows(key)
-        current = rows.values_list("stock", flat=True).get()
+        current, threshold = rows.values_list("stock", "low_stock_threshold").get()
         if current < quantity:
-            return False
+            return None
         time.sleep(0.02)
         rows.update(stock=current - quantity)
-        return True
+        return stock.Level(current - quantity, threshold)
 
     monkeypatch.setattr(stock, "take", read_then_write)
 

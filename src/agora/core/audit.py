@@ -40,3 +40,33 @@ def audit_trail(target: models.Model) -> models.QuerySet[AuditLog]:
     return AuditLog.objects.filter(content_type=content_type, object_id=str(target.pk)).order_by(
         "at", "id"
     )
+
+
+def audit_log_many(
+    *,
+    actor: Any,
+    action: str,
+    targets: list[models.Model],
+    data: dict[str, Any] | None = None,
+) -> list[AuditLog]:
+    """`audit_log` for the same action on several targets of one model, in one INSERT."""
+    if not targets:
+        return []
+    content_type = ContentType.objects.get_for_model(targets[0], for_concrete_model=False)
+    actor = actor if getattr(actor, "pk", None) else None
+    request_id = current_request_id() or ""
+    at = clock.now()
+    return AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                actor=actor,
+                action=action,
+                content_type=content_type,
+                object_id=str(target.pk),
+                data=dict(data or {}),
+                request_id=request_id,
+                at=at,
+            )
+            for target in targets
+        ]
+    )

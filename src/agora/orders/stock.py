@@ -9,10 +9,13 @@ other instead of deadlocking.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import F, QuerySet
 
 from agora.catalog.models import Listing, ProductVariant
@@ -35,9 +38,35 @@ def _rows(key: ItemKey) -> QuerySet[Listing] | QuerySet[ProductVariant]:
     return Listing.objects.filter(pk=key.listing_id)
 
 
-def take(key: ItemKey, quantity: int) -> bool:
-    """Take `quantity` units if they are there; False (and nothing changed) if not."""
-    return bool(_rows(key).filter(stock__gte=quantity).update(stock=F("stock") - quantity))
+class Level(NamedTuple):
+    """An item's stock after a change, and its low-stock threshold."""
+
+    stock: int
+    threshold: int
+
+
+_TAKE = (
+    "UPDATE {table} SET stock = stock - %s WHERE id = %s AND stock >= %s"
+    " RETURNING stock, low_stock_threshold"
+)
+
+
+def take(key: ItemKey, quantity: int) -> Level | None:
+    """Take `quantity` units if they are there and return the level left; None (and
+    nothing changed) if they are not. One statement: the conditional UPDATE returns the
+    new level, so low-stock checks need no second read."""
+    if not connection.features.can_return_columns_from_insert:  # SQLite < 3.35: no RETURNING
+        if not _rows(key).filter(stock__gte=quantity).update(stock=F("stock") - quantity):
+            return None
+        return Level(*levels([key])[key])
+    model = ProductVariant if key.variant_id else Listing
+    row_id = key.variant_id or key.listing_id
+    # Only our own model's quoted table name is interpolated; the values are parameters.
+    sql = _TAKE.format(table=connection.ops.quote_name(model._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [quantity, row_id, quantity])
+        row = cursor.fetchone()
+    return None if row is None else Level(int(row[0]), int(row[1]))
 
 
 def give_back(key: ItemKey, quantity: int) -> None:
@@ -71,22 +100,28 @@ def release_expired(keys: Iterable[ItemKey], *, now: datetime) -> int:
     """Return the units of live reservations past their expiry for these items.
 
     Called inside the buyer's transaction before taking stock, so an expired reservation
-    never blocks a buyer, whatever the sweeping task has done. Precondition: `keys`
-    sorted (lock order)."""
+    never blocks a buyer, whatever the sweeping task has done. One query finds them for
+    all the items; releasing (rare) goes item by item in `keys` order. Precondition:
+    `keys` sorted (lock order)."""
+    keys = list(keys)
+    wanted = set(keys)
+    found: dict[ItemKey, list[tuple[int, int, int]]] = defaultdict(list)
+    for pk, listing_id, variant_id, quantity, checkout_id in (
+        StockReservation.objects.filter(
+            listing_id__in={key.listing_id for key in keys},
+            status=ReservationStatus.LIVE,
+            expires_at__lte=now,
+        )
+        .order_by()
+        .values_list("pk", "listing_id", "variant_id", "quantity", "checkout_id")
+    ):
+        key = ItemKey(listing_id, variant_id or 0)
+        if key in wanted:
+            found[key].append((pk, quantity, checkout_id))
     released = 0
     for key in keys:
-        expired = list(
-            StockReservation.objects.filter(
-                listing_id=key.listing_id,
-                variant_id=key.variant,
-                status=ReservationStatus.LIVE,
-                expires_at__lte=now,
-            ).values_list("pk", "quantity", "checkout_id")
-        )
-        if not expired:
-            continue
         # Conditional: a concurrent sweeper may have released some already.
-        for pk, quantity, checkout_id in expired:
+        for pk, quantity, checkout_id in sorted(found.get(key, ())):
             if StockReservation.objects.filter(pk=pk, status=ReservationStatus.LIVE).update(
                 status=ReservationStatus.RELEASED
             ):

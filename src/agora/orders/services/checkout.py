@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from agora.accounts.models import User
 from agora.catalog.models import Listing, ListingKind, ProductVariant
 from agora.catalog.selectors import public_listings
 from agora.core import clock
-from agora.core.audit import audit_log
+from agora.core.audit import audit_log_many
 from agora.core.errors import InvalidInput, InvalidTransition
 from agora.core.locking import retry_when_busy
 from agora.core.money import Money
@@ -211,17 +211,23 @@ def checkout_create(
     # One transaction: any other failure of the payment (an unknown payment method, 422)
     # must undo the reservation too — the client never learns this checkout's id.
     with transaction.atomic():
-        checkout = _reserve(
+        reserved = _reserve(
             customer=customer, lines=lines, parts=parts, currency=currencies.pop(), address=address
         )
+        checkout = reserved.checkout
         if payment_method:
             try:
-                checkout = checkout_pay(
-                    customer=customer,
-                    checkout=checkout,
-                    payment_method=payment_method,
-                    idempotency_key=idempotency_key,
-                )
+                # Paid in the transaction that made it: nobody else can see, lock or expire
+                # the checkout yet, and its orders and lines are in memory already.
+                with transaction.atomic():
+                    _pay(
+                        customer=customer,
+                        checkout=checkout,
+                        orders=reserved.orders,
+                        payment_method=payment_method,
+                        idempotency_key=idempotency_key,
+                        now=clock.now(),
+                    )
             except PaymentError as error:
                 # A decline keeps the stock reserved until expires_at (the reservation
                 # commits): tell the client where to pay again.
@@ -234,6 +240,21 @@ def checkout_create(
     return checkout
 
 
+@dataclass(frozen=True)
+class OrderToPay:
+    """A vendor order with what its payment needs (its lines' listings and categories)."""
+
+    order: VendorOrder
+    lines: list[OrderLine]
+    vendor_tier: str
+
+
+@dataclass(frozen=True)
+class Reserved:
+    checkout: Checkout
+    orders: list[OrderToPay]
+
+
 @retry_when_busy()
 def _reserve(
     *,
@@ -242,11 +263,18 @@ def _reserve(
     parts: list[VendorPart],
     currency: str,
     address: dict[str, Any],
-) -> Checkout:
+) -> Reserved:
     now = clock.now()
     keys = [line.key for line in lines]  # sorted: the lock order
     stock.release_expired(keys, now=now)
-    short_lines = [line for line in lines if not stock.take(line.key, line.quantity)]
+    levels: dict[ItemKey, tuple[int, int]] = {}
+    short_lines = []
+    for line in lines:
+        taken = stock.take(line.key, line.quantity)
+        if taken is None:
+            short_lines.append(line)
+        else:
+            levels[line.key] = (taken.stock, taken.threshold)
     if short_lines:
         available = stock.levels(line.key for line in short_lines)
         raise out_of_stock(
@@ -286,8 +314,8 @@ def _reserve(
             for part in parts
         ]
     )
-    OrderLine.objects.bulk_create(
-        [
+    order_lines = {
+        order.pk: [
             OrderLine(
                 order=order,
                 listing=line.listing,
@@ -297,10 +325,11 @@ def _reserve(
                 quantity=line.quantity,
                 line_total_amount=line.unit_price * line.quantity,
             )
-            for order, part in zip(orders, parts, strict=True)
             for line in part.lines
         ]
-    )
+        for order, part in zip(orders, parts, strict=True)
+    }
+    OrderLine.objects.bulk_create([line for group in order_lines.values() for line in group])
     StockReservation.objects.bulk_create(
         [
             StockReservation(
@@ -319,18 +348,37 @@ def _reserve(
             for line in lines
         ]
     )
-    _alert_low_stock(lines)
-    for order in orders:
-        audit_log(
-            actor=customer, action="order.reserved", target=order, data={"to": OrderStatus.RESERVED}
-        )
-    return checkout
+    _alert_low_stock(lines, levels)
+    audit_log_many(
+        actor=customer,
+        action="order.reserved",
+        targets=list(orders),
+        data={"to": OrderStatus.RESERVED},
+    )
+    return Reserved(
+        checkout=checkout,
+        orders=[
+            OrderToPay(
+                order=order,
+                lines=order_lines[order.pk],
+                vendor_tier=part.lines[0].listing.vendor.tier,
+            )
+            for order, part in zip(orders, parts, strict=True)
+        ],
+    )
 
 
-def _alert_low_stock(lines: list[PricedLine]) -> None:
+def _alert_low_stock(lines: list[PricedLine], known: dict[ItemKey, tuple[int, int]]) -> None:
     """One open alert per item whose stock fell to its threshold (vendors see them in
-    GET /vendors/{id}/low-stock)."""
-    levels = stock.levels(line.key for line in lines)
+    GET /vendors/{id}/low-stock). `known`: levels the stock UPDATEs returned; the others
+    are read. Open alerts are looked up only when some item is at its threshold."""
+    missing = [line.key for line in lines if line.key not in known]
+    levels = {**known, **(stock.levels(missing) if missing else {})}
+    if not any(
+        threshold and level <= threshold
+        for level, threshold in (levels.get(line.key, (0, 0)) for line in lines)
+    ):
+        return
     open_alerts = set(
         LowStockAlert.objects.filter(
             resolved_at__isnull=True, listing_id__in=[line.key.listing_id for line in lines]
@@ -356,8 +404,8 @@ def _alert_low_stock(lines: list[PricedLine]) -> None:
     LowStockAlert.objects.bulk_create(new)
 
 
-def _largest_line_category(order: VendorOrder) -> str:
-    line = max(order.lines.all(), key=lambda line: (line.line_total_amount, -line.pk))
+def _largest_line_category(lines: list[OrderLine]) -> str:
+    line = max(lines, key=lambda line: (line.line_total_amount, -line.pk))
     return line.listing.category.path
 
 
@@ -392,6 +440,31 @@ def checkout_pay(
     )
     if not orders:
         raise InvalidTransition("Every order of this checkout was cancelled.")
+    _pay(
+        customer=customer,
+        checkout=checkout,
+        orders=[
+            OrderToPay(order=order, lines=list(order.lines.all()), vendor_tier=order.vendor.tier)
+            for order in orders
+        ],
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return checkout
+
+
+def _pay(
+    *,
+    customer: User,
+    checkout: Checkout,
+    orders: list[OrderToPay],
+    payment_method: str,
+    idempotency_key: str,
+    now: datetime,
+) -> None:
+    """Precondition: inside a transaction; `checkout` is reserved, unexpired and locked
+    (or made in this transaction); `orders` are its reserved orders."""
     # Claim the reservations before charging. Once the hold runs out, the next buyer's
     # release_expired may release them while this payment is still in flight; its
     # conditional UPDATE now waits for this transaction and then finds them consumed. If one
@@ -399,7 +472,7 @@ def checkout_pay(
     claimed = StockReservation.objects.filter(
         checkout=checkout, status=ReservationStatus.LIVE
     ).update(status=ReservationStatus.CONSUMED)
-    if claimed != sum(len(order.lines.all()) for order in orders):
+    if claimed != sum(len(item.lines) for item in orders):
         raise OrderError(
             "The reservation has expired; check out again.", code=OrderErrorCode.CHECKOUT_EXPIRED
         )
@@ -407,25 +480,48 @@ def checkout_pay(
         charge_group=checkout.reference,
         parts=[
             payments.SalePart(
-                reference=order.reference,
-                amount=Money(order.total_amount, order.currency),
+                reference=item.order.reference,
+                amount=Money(item.order.total_amount, item.order.currency),
                 sale=SaleContext(
-                    vendor_id=order.vendor_id,
-                    vendor_tier=order.vendor.tier,
-                    category_path=_largest_line_category(order),
+                    vendor_id=item.order.vendor_id,
+                    vendor_tier=item.vendor_tier,
+                    category_path=_largest_line_category(item.lines),
                     listing_id=None,
                 ),
             )
-            for order in orders
+            for item in orders
         ],
         payment_method=payment_method,
         idempotency_key=f"{checkout.reference}:pay:{idempotency_key}",
     )
-    for order in orders:
-        ORDER_LIFECYCLE.apply(order, OrderStatus.PAID, actor=customer, updates={"paid_at": now})
+    _mark_paid([item.order for item in orders], actor=customer, now=now)
     Checkout.objects.filter(pk=checkout.pk).update(status=CheckoutStatus.PAID, paid_at=now)
     checkout.status, checkout.paid_at = CheckoutStatus.PAID, now
-    return checkout
+
+
+def _mark_paid(orders: list[VendorOrder], *, actor: User, now: datetime) -> None:
+    """`ORDER_LIFECYCLE` reserved → paid for all the orders at once: one conditional UPDATE
+    and one INSERT of their audit rows (the machine's per-row `apply` costs a savepoint, an
+    UPDATE and an INSERT per order). Any order that moved meanwhile → 409, and the caller's
+    transaction rolls back."""
+    for order in orders:
+        ORDER_LIFECYCLE.check(order.status, OrderStatus.PAID)
+    moved = VendorOrder.objects.filter(
+        pk__in=[order.pk for order in orders], status=OrderStatus.RESERVED
+    ).update(status=OrderStatus.PAID, paid_at=now)
+    if moved != len(orders):
+        raise InvalidTransition(
+            "An order of this checkout changed meanwhile; it cannot be paid now.",
+            extra={"from": OrderStatus.RESERVED, "to": OrderStatus.PAID},
+        )
+    for order in orders:
+        order.status, order.paid_at = OrderStatus.PAID, now
+    audit_log_many(
+        actor=actor,
+        action=f"{ORDER_LIFECYCLE.name}.{OrderStatus.PAID}",
+        targets=list(orders),
+        data={"from": OrderStatus.RESERVED, "to": OrderStatus.PAID, "reason": ""},
+    )
 
 
 def expire_reservations(*, limit: int = 200) -> int:

@@ -92,12 +92,12 @@ def payments_collect(
         idempotency_key=f"{idempotency_key}:capture",
     )
     rules = commission_rules()
-    payments = []
+    all_fees = [fees_for(part.amount, part.sale, rules) for part in parts]
     with money_change():
-        for part in parts:
-            fees = fees_for(part.amount, part.sale, rules)
-            payments.append(
-                Payment.objects.create(
+        # One INSERT for every vendor's payment row, then one posting each.
+        payments = Payment.objects.bulk_create(
+            [
+                Payment(
                     reference=part.reference,
                     charge_group=charge_group,
                     vendor_id=part.sale.vendor_id,
@@ -110,7 +110,10 @@ def payments_collect(
                     charge_id=authorization.charge_id,
                     payment_method=payment_method,
                 )
-            )
+                for part, fees in zip(parts, all_fees, strict=True)
+            ]
+        )
+        for part, fees in zip(parts, all_fees, strict=True):
             flows.post_capture(
                 reference=part.reference,
                 vendor_id=part.sale.vendor_id,
