@@ -4,7 +4,8 @@ turns the request's BEGIN/COMMIT into a savepoint pair, so the counts include th
 
 A contended hot slot is answered 409 almost every time: that path must stay short. On
 PostgreSQL it is refused by a plain read before the unit's lock; on SQLite the request is
-already the only writer and checks once."""
+already the only writer and checks once. Before the lean path the same requests, counted
+the same way, cost 20 (409) and 24 (201) statements on SQLite, 21 and 25 on PostgreSQL."""
 
 from __future__ import annotations
 
