@@ -13,7 +13,6 @@ import pytest
 from agora.catalog.models import Listing
 from agora.core import clock
 from tests.factories import BookingFactory, ListingFactory, UserFactory, VendorFactory
-from tests.web.browser.conftest import browser, page, screenshot, sign_in  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,9 +41,9 @@ def _watch(browser_page: Any) -> list[str]:
 
 def test_a_manager_creates_goods_with_schema_attributes_and_reads_analytics(
     frozen: None,
-    page: Any,  # noqa: F811
-    sign_in: Any,  # noqa: F811
-    screenshot: Any,  # noqa: F811
+    page: Any,
+    sign_in: Any,
+    screenshot: Any,
 ) -> None:
     owner = UserFactory(name="Olive Owner")
     vendor = VendorFactory(name="Camden Motors", owner=owner)
