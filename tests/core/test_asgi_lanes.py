@@ -189,3 +189,31 @@ def test_the_lane_count_is_read_from_the_environment(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("AGORA_SYNC_THREADS", bad)
         with pytest.raises(ValueError, match="AGORA_SYNC_THREADS"):
             lanes_from_env()
+
+
+def test_the_served_app_answers_pages_api_errors_and_writes(serve: Any) -> None:
+    """The whole request path runs as one sync call on a lane: middleware (security
+    headers, problem+json, idempotency), the view, and the response's close."""
+    served = serve(workers=1, lanes=None)
+    with httpx.Client(base_url=served.base_url, timeout=30) as client:
+        missing = client.get("/api/v1/listings/987654")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+        assert missing.json()["code"] == "not_found"
+        assert "x-content-type-options" in missing.headers
+
+        page = client.get("/robots.txt")
+        assert page.status_code == 200
+        assert "Sitemap:" in page.text
+
+        body = {"email": "lanes@example.test", "password": "a-Long-passw0rd!", "name": "Lane"}
+        first = client.post(
+            "/api/v1/auth/register", json=body, headers={"Idempotency-Key": "lanes-1"}
+        )
+        again = client.post(
+            "/api/v1/auth/register", json=body, headers={"Idempotency-Key": "lanes-1"}
+        )
+        assert first.status_code == 201, first.text
+        assert again.status_code == 201
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.json() == first.json()
