@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,14 @@ from django.test import Client
 
 from agora.core import clock
 from tests.factories import UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # WhiteNoise serves STATIC_ROOT and warns, for every client it starts, when the folder
+    # is missing; `make run` fills it with collectstatic, tests need only that it exists.
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
