@@ -304,6 +304,42 @@ def booking_history(booking: Booking) -> list[HistoryItem]:
     return items
 
 
+# What a hold reads (visibility, slot rules, price, the response's title) — a fifth of the
+# columns of the six joined tables, which is most of the query's cost in the ORM. Reading
+# any other field of these objects would cost a query each: the statement-count tests of
+# tests/bookings/test_statements.py would show it.
+_BOOKABLE_FIELDS = (
+    "vendor_id",
+    "kind",
+    "title",
+    "status",
+    "price_amount",
+    "currency",
+    "duration_minutes",
+    "capacity",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "slot_step_minutes",
+    "auto_accept",
+    "vendor__status",
+    "vendor__timezone",
+    "vendor__currency",
+    "vendor__tier",
+    "vendor__schedule__weekly",
+    "vendor__schedule__overrides",
+    "vendor__schedule__holidays",
+    "vendor__schedule__vendor_id",
+    "capacity_unit__listing_id",
+    "capacity_unit__resource_id",
+    "resource_assignment__listing_id",
+    "resource_assignment__resource__capacity",
+    "resource_assignment__resource__schedule",
+    "resource_assignment__resource__capacity_unit__resource_id",
+)
+
+
 def bookable_listing(*, user: Any, listing_id: int) -> Listing:
     """The listing as `listing_get_visible` would give it to `user` (same visibility, same
     NotFound), loaded for booking in one query: its vendor, the vendor's opening hours, its
@@ -316,6 +352,7 @@ def bookable_listing(*, user: Any, listing_id: int) -> Listing:
             "capacity_unit",
             "resource_assignment__resource__capacity_unit",
         )
+        .only(*_BOOKABLE_FIELDS)
         .filter(pk=listing_id)
         .order_by()[:1]
     )
