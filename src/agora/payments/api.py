@@ -17,6 +17,7 @@ from agora.payments.schemas import (
     BalanceOut,
     CommissionRuleIn,
     CommissionRuleOut,
+    CommissionRulePatchIn,
     DecideIn,
     DisputeIn,
     DisputeOut,
@@ -181,6 +182,22 @@ def commission_rule_create(
 ) -> Status[CommissionRuleOut]:
     rule = services.commission_rule_create(actor=acting_user(request), **payload.dict())
     return Status(201, CommissionRuleOut.from_orm(rule))
+
+
+@operator_router.patch(
+    "/operator/commission-rules/{rule_id}",
+    response=CommissionRuleOut,
+    auth=operator,
+    summary="Change or (de)activate a commission rule",
+)
+def commission_rule_update(
+    request: HttpRequest, rule_id: int, payload: CommissionRulePatchIn
+) -> CommissionRuleOut:
+    """Applies to sales from now on; past sales keep the commission frozen at sale time."""
+    rule = services.commission_rule_update(
+        actor=acting_user(request), rule_id=rule_id, changes=payload.dict(exclude_unset=True)
+    )
+    return CommissionRuleOut.from_orm(rule)
 
 
 def _reference(booking_id: int | None, order_id: int | None) -> str:

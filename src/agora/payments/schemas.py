@@ -94,6 +94,23 @@ class CommissionRuleIn(StrictIn):
     vendor_tier: str = Field("", max_length=16)
 
 
+class CommissionRulePatchIn(StrictIn):
+    """The fields to change, any of CommissionRuleIn's plus `is_active`; unset ones stay.
+    Null empties the floor, the cap or the listing."""
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    priority: int | None = Field(None, ge=0, le=10000)
+    percent_bp: int | None = Field(None, ge=0, le=10000)
+    fixed_amount: int | None = Field(None, ge=0, le=10_000_000)
+    minimum_amount: int | None = Field(None, ge=0, le=10_000_000)
+    maximum_amount: int | None = Field(None, ge=0, le=10_000_000)
+    currency: str | None = Field(None, pattern="^([A-Z]{3})?$")
+    listing_id: int | None = None
+    category_path: str | None = Field(None, max_length=400)
+    vendor_tier: str | None = Field(None, max_length=16)
+    is_active: bool | None = None
+
+
 class CommissionRuleOut(CommissionRuleIn):
     id: int
     is_active: bool

@@ -29,6 +29,7 @@ from agora.payments.services.payouts import (
 from agora.payments.services.sales import (
     SalePart,
     commission_rule_create,
+    commission_rule_update,
     commission_rules,
     escrow_release,
     payment_collect,
@@ -44,6 +45,7 @@ __all__ = [
     "SalePart",
     "WebhookOutcome",
     "commission_rule_create",
+    "commission_rule_update",
     "commission_rules",
     "dispute_add_evidence",
     "dispute_decide",

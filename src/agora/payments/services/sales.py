@@ -6,13 +6,15 @@ bookings or orders: callers pass a `reference` and the values commission rules n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
 from agora.core.audit import audit_log
-from agora.core.errors import NotFound
+from agora.core.errors import Forbidden, NotFound
 from agora.core.money import Money
+from agora.core.validation import field_error
 from agora.payments import flows
 from agora.payments.commission import CommissionRuleSpec, SaleContext, fees_for
 from agora.payments.errors import PaymentError, PaymentErrorCode
@@ -230,4 +232,67 @@ def commission_rule_create(*, actor: object, **fields: object) -> CommissionRule
         )
     rule = CommissionRule.objects.create(**fields)
     audit_log(actor=actor, action="commission_rule.created", target=rule, data={"name": rule.name})
+    return rule
+
+
+# What an operator may change on a rule (CommissionRuleIn's fields and the on/off switch),
+# and which of them may be emptied.
+EDITABLE_RULE_FIELDS = frozenset(
+    {
+        "name",
+        "priority",
+        "percent_bp",
+        "fixed_amount",
+        "minimum_amount",
+        "maximum_amount",
+        "currency",
+        "listing_id",
+        "category_path",
+        "vendor_tier",
+        "is_active",
+    }
+)
+NULLABLE_RULE_FIELDS = frozenset({"minimum_amount", "maximum_amount", "listing_id"})
+
+
+@transaction.atomic
+def commission_rule_update(*, actor: Any, rule_id: int, changes: dict[str, Any]) -> CommissionRule:
+    """Change a rule, or switch it on or off (`is_active`). It applies to sales from now on:
+    every past sale keeps the commission frozen into its payment and ledger posting.
+
+    Unknown fields and nulls where a value is needed are refused (422); so is a floor
+    above the cap once the changes are merged with the rule's current values. The row is
+    locked while it changes; the audit entry records each changed field before → after.
+    """
+    if not getattr(actor, "is_operator", False):
+        raise Forbidden("Only operators change commission rules.")
+    unknown = sorted(set(changes) - EDITABLE_RULE_FIELDS)
+    if unknown:
+        raise field_error(unknown[0], "is not a field you can set")
+    nulled = sorted(f for f, v in changes.items() if v is None and f not in NULLABLE_RULE_FIELDS)
+    if nulled:
+        raise field_error(nulled[0], "must not be null")
+    if "name" in changes and not str(changes["name"]).strip():
+        raise field_error("name", "must not be blank")
+    rule = CommissionRule.objects.select_for_update().filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound("No such commission rule.")
+    minimum = changes.get("minimum_amount", rule.minimum_amount)
+    maximum = changes.get("maximum_amount", rule.maximum_amount)
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise PaymentError(
+            "The floor is above the cap.", code=PaymentErrorCode.INVALID_RULE, status=422
+        )
+    changed = {
+        field: {"before": getattr(rule, field), "after": value}
+        for field, value in changes.items()
+        if getattr(rule, field) != value
+    }
+    if changed:
+        for field, value in changes.items():
+            setattr(rule, field, value)
+        rule.save(update_fields=sorted(changed))
+        audit_log(
+            actor=actor, action="commission_rule.updated", target=rule, data={"changes": changed}
+        )
     return rule

@@ -171,6 +171,22 @@ class CommissionRuleForm(forms.Form):
             self.add_error("maximum_amount", "The cap must not be below the floor.")
         return data
 
+    @staticmethod
+    def initial_of(rule: Any) -> dict[str, Any]:
+        """The form's values for an existing rule (the percentage from its basis points)."""
+        return {
+            "name": rule.name,
+            "priority": rule.priority,
+            "percent": (Decimal(rule.percent_bp) / 100).quantize(Decimal("0.01")),
+            "fixed_amount": rule.fixed_amount,
+            "minimum_amount": rule.minimum_amount,
+            "maximum_amount": rule.maximum_amount,
+            "currency": rule.currency,
+            "vendor_tier": rule.vendor_tier,
+            "category_path": rule.category_path,
+            "listing_id": rule.listing_id,
+        }
+
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {

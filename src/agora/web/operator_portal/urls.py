@@ -40,4 +40,10 @@ urlpatterns = [
     path("disputes/<int:dispute_id>/decide/", money.dispute_decide, name="operator-dispute-decide"),
     path("commission-rules/", rules.rule_list, name="operator-rules"),
     path("commission-rules/new/", rules.rule_create, name="operator-rule-new"),
+    path("commission-rules/<int:rule_id>/edit/", rules.rule_edit, name="operator-rule-edit"),
+    path(
+        "commission-rules/<int:rule_id>/<slug:action>/",
+        rules.rule_switch,
+        name="operator-rule-switch",
+    ),
 ]
