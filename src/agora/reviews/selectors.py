@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from agora.bookings.models import Booking, BookingStatus
 from agora.core import clock
-from agora.core.errors import NotFound
+from agora.core.errors import InvalidInput, NotFound
 from agora.core.pagination import Page, paginate
 from agora.orders.models import OrderLine, OrderStatus, VendorOrder
 from agora.reviews import ratings
@@ -216,11 +216,20 @@ def reviewable_for_user(*, user: Any) -> list[Reviewable]:
 # --- operators ------------------------------------------------------------------------------
 
 
-def moderation_queue(*, cursor: str | None = None, limit: int = 20) -> Page[Review]:
-    """Flagged reviews, oldest first, with their fraud signals."""
+def moderation_queue(
+    *, status: str = ReviewStatus.FLAGGED, cursor: str | None = None, limit: int = 20
+) -> Page[Review]:
+    """Reviews in `status` (flagged by default: the ones awaiting an operator; published or
+    hidden to look back), oldest first, with their fraud signals and who moderated them.
+    An unknown status is refused (422)."""
+    if status not in ReviewStatus.values:
+        raise InvalidInput(
+            f"status must be one of {', '.join(ReviewStatus.values)}.",
+            errors=[{"loc": ["query", "status"], "msg": "unknown status", "type": "enum"}],
+        )
     return paginate(
-        Review.objects.filter(status=ReviewStatus.FLAGGED).select_related(
-            "author", "vendor", "listing", "signals"
+        Review.objects.filter(status=status).select_related(
+            "author", "vendor", "listing", "signals", "moderated_by"
         ),
         ordering=("created_at", "id"),
         cursor=cursor,

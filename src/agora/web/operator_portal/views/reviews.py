@@ -1,4 +1,5 @@
-"""Review moderation: flagged reviews with their fraud signals (approve, hide, ban) and
+"""Review moderation: reviews by status — flagged ones (the default) awaiting a decision,
+published or hidden ones to look back — with their fraud signals (approve, hide, ban), and
 vendors flagged by the quality gate — the reviews services the operator API calls."""
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from django.views.decorators.http import require_POST, require_safe
 from agora.accounts.models import User
 from agora.core.errors import DomainError, InvalidInput
 from agora.reviews import quality, selectors, services
+from agora.reviews.models import ReviewStatus
 from agora.web.access import operator_required
 from agora.web.operator_portal.common import PAGE_SIZE, cursor_of, paging, refuse
 from agora.web.operator_portal.forms import VendorDecisionForm
 
 MODERATION = {"approve": "approved", "hide": "hidden", "ban": "hidden and its author banned"}
 FLAG_FILTERS = ("open", "all")
+STATUS_ORDER = (ReviewStatus.FLAGGED, ReviewStatus.HIDDEN, ReviewStatus.PUBLISHED)
 
 
 @operator_required
@@ -25,7 +28,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     flags_filter = request.GET.get("flags") or "open"
     if flags_filter not in FLAG_FILTERS:
         raise InvalidInput("flags must be open or all.")
-    page = selectors.moderation_queue(cursor=cursor_of(request), limit=PAGE_SIZE)
+    status = request.GET.get("status") or ReviewStatus.FLAGGED
+    page = selectors.moderation_queue(status=status, cursor=cursor_of(request), limit=PAGE_SIZE)
     return render(
         request,
         "web/operator/reviews/queue.html",
@@ -34,7 +38,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "reviews": page.items,
             "flags": selectors.vendor_quality_flags(include_resolved=flags_filter == "all"),
             "flags_filter": flags_filter,
-            **paging(request, page),
+            "status": status,
+            "statuses": [(value.value, value.label) for value in STATUS_ORDER],
+            **paging(request, page, status=status),
         },
     )
 
@@ -60,6 +66,14 @@ def review_moderate(request: HttpRequest, review_id: int, action: str) -> HttpRe
         refuse(request, error)
     else:
         messages.success(request, f"Review #{review_id} {MODERATION[action]}.")
+    return _back_to_queue(request)
+
+
+def _back_to_queue(request: HttpRequest) -> HttpResponse:
+    """The queue the operator acted from (its status filter kept)."""
+    back = request.POST.get("status", "")
+    if back in ReviewStatus.values and back != ReviewStatus.FLAGGED:
+        return redirect(f"/operator/reviews/?status={back}")
     return redirect("web:operator-reviews")
 
 
