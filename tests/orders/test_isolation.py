@@ -71,6 +71,7 @@ def endpoints(market: Market, t: Targets) -> list[tuple[str, str, Any]]:
             f"/listings/{market.tyre.pk}/restock",
             {"variant_id": market.tyre_16.pk, "quantity": 5},
         ),
+        ("post", f"/listings/{market.widget.pk}/stock-count", {"level": 0}),
         ("get", f"/vendors/{market.vendor_a.pk}/low-stock", None),
         ("put", f"/vendors/{market.vendor_a.pk}/shipping-rules", {"rules": [{"kind": "flat"}]}),
     ]

@@ -292,6 +292,13 @@ CASES: list[Case] = [
         listing="product_id",
         world_body=lambda world: {"variant_id": world.variant.pk, "quantity": 5},
     ),
+    Case(
+        "POST",
+        "/listings/{listing_id}/stock-count",
+        ANY_STAFF,
+        listing="product_id",
+        world_body=lambda world: {"variant_id": world.variant.pk, "level": 5},
+    ),
     Case("GET", "/vendors/{vendor_id}/low-stock", ANY_STAFF),
     Case(
         "PUT",

@@ -246,6 +246,12 @@ def listing_update(*, actor: User, listing: Listing, changes: dict[str, Any]) ->
     nulled = sorted(f for f, v in changes.items() if v is None and f not in NULLABLE_LISTING_FIELDS)
     if nulled:
         raise field_error(nulled[0], "must not be null")
+    if "stock" in changes:
+        # Stock moves under concurrent checkouts and every change is a stock movement:
+        # it is set through the orders' restock and stock-count services, never overwritten.
+        raise field_error(
+            "stock", "change it with POST /listings/{id}/restock or /listings/{id}/stock-count"
+        )
     if "status" in changes and changes["status"] not in VENDOR_SETTABLE_STATUSES:
         raise field_error("status", "one of draft, active, archived")
     if "title" in changes and not str(changes["title"]).strip():

@@ -26,6 +26,7 @@ from agora.orders.schemas import (
     RestockIn,
     ShipIn,
     ShippingRulesIn,
+    StockCountIn,
     StockLevelOut,
 )
 from agora.orders.services import cart, checkout, fulfilment, inventory
@@ -271,6 +272,21 @@ def restock(request: HttpRequest, listing_id: int, payload: RestockIn) -> StockL
     listing = listing_get_for_staff(user=user, listing_id=listing_id)
     level = inventory.restock(
         actor=user, listing=listing, variant_id=payload.variant_id, quantity=payload.quantity
+    )
+    return StockLevelOut(listing_id=listing.pk, variant_id=payload.variant_id, stock=level)
+
+
+@router.post(
+    "/listings/{listing_id}/stock-count",
+    response=StockLevelOut,
+    auth=bearer,
+    summary="Set stock to a counted level (recorded as an adjustment)",
+)
+def stock_count(request: HttpRequest, listing_id: int, payload: StockCountIn) -> StockLevelOut:
+    user = acting_user(request)
+    listing = listing_get_for_staff(user=user, listing_id=listing_id)
+    level = inventory.stock_count(
+        actor=user, listing=listing, variant_id=payload.variant_id, level=payload.level
     )
     return StockLevelOut(listing_id=listing.pk, variant_id=payload.variant_id, stock=level)
 

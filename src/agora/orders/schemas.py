@@ -155,6 +155,11 @@ class RestockIn(StrictIn):
     quantity: int = Field(ge=1, le=1_000_000)
 
 
+class StockCountIn(StrictIn):
+    variant_id: int | None = None
+    level: int = Field(ge=0, le=1_000_000, description="The stock a count found.")
+
+
 class StockLevelOut(Schema):
     listing_id: int
     variant_id: int | None

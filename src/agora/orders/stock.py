@@ -69,6 +69,15 @@ def take(key: ItemKey, quantity: int) -> Level | None:
     return None if row is None else Level(int(row[0]), int(row[1]))
 
 
+def locked_level(key: ItemKey) -> int:
+    """The item's stock, with its row locked until the transaction ends."""
+    return int(_rows(key).select_for_update().values_list("stock", flat=True).get())
+
+
+def set_level(key: ItemKey, level: int) -> None:
+    _rows(key).update(stock=level)
+
+
 def give_back(key: ItemKey, quantity: int) -> None:
     _rows(key).update(stock=F("stock") + quantity)
 

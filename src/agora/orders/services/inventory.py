@@ -57,6 +57,34 @@ def restock(*, actor: User, listing: Listing, variant_id: int | None, quantity: 
 
 
 @transaction.atomic
+def stock_count(*, actor: User, listing: Listing, variant_id: int | None, level: int) -> int:
+    """Set the stock to what a count found (shrinkage, damage, a miscount). The difference
+    is recorded as an adjustment movement, so the history always adds up to the level.
+
+    The item's row is locked for the read and the write: a checkout taking units at the
+    same moment waits, then takes from the counted level, and its sale is not undone."""
+    if not 0 <= level <= 1_000_000:
+        raise field_error("level", "between 0 and 1,000,000")
+    key = _key(listing, variant_id)
+    before = stock.locked_level(key)
+    if level != before:
+        stock.set_level(key, level)
+        stock.record(key, MovementKind.ADJUSTMENT, level - before, f"user:{actor.pk}").save()
+    _, threshold = stock.levels([key])[key]
+    if level > threshold:
+        LowStockAlert.objects.filter(
+            listing_id=key.listing_id, variant_id=key.variant, resolved_at__isnull=True
+        ).update(resolved_at=clock.now())
+    audit_log(
+        actor=actor,
+        action="listing.stock_counted",
+        target=listing,
+        data={"variant_id": variant_id, "before": before, "level": level},
+    )
+    return level
+
+
+@transaction.atomic
 def shipping_rules_replace(
     *, actor: User, vendor: Vendor, rules: list[dict[str, Any]]
 ) -> list[ShippingRule]:
