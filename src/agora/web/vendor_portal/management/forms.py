@@ -199,6 +199,25 @@ class RestockForm(forms.Form):
             self.order_fields(["variant", "quantity"])
 
 
+class StockCountForm(forms.Form):
+    # It shares the listing's page with the restock form: the prefix keeps ids apart.
+    prefix = "count"
+    level = forms.IntegerField(
+        label="Units counted",
+        min_value=0,
+        max_value=1_000_000,
+        help_text="Sets the stock to what you counted; the difference is recorded.",
+    )
+
+    def __init__(self, *args: Any, variants: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if variants:
+            self.fields["variant"] = forms.TypedChoiceField(
+                label="Variant", coerce=int, choices=[(v.pk, v.name) for v in variants]
+            )
+            self.order_fields(["variant", "level"])
+
+
 class ImageForm(forms.Form):
     file = forms.ImageField(label="Image (JPEG, PNG or WebP, up to 8 MB)")
     alt = forms.CharField(label="Description for screen readers", required=False, max_length=200)

@@ -23,6 +23,11 @@ urlpatterns = [
     ),
     path("listings/<int:listing_id>/restock/", listings.restock, name="vendor-listing-restock"),
     path(
+        "listings/<int:listing_id>/stock-count/",
+        listings.stock_count,
+        name="vendor-listing-stock-count",
+    ),
+    path(
         "listings/<int:listing_id>/resource/",
         listings.resource_assign,
         name="vendor-listing-resource",

@@ -39,6 +39,7 @@ from agora.web.vendor_portal.management.forms import (
     ListingForm,
     ResourceAssignForm,
     RestockForm,
+    StockCountForm,
     VariantForm,
 )
 
@@ -335,6 +336,7 @@ def _edit_page(
     if listing.kind == ListingKind.PRODUCT:
         context["variant_form"] = VariantForm(currency=currency)
         context["restock_form"] = RestockForm(variants=variants)
+        context["count_form"] = StockCountForm(variants=variants)
         context["stock_total"] = sum(v.stock for v in variants) if variants else listing.stock
     if listing.kind == ListingKind.SERVICE:
         resources = list(Resource.objects.filter(vendor_id=staff.vendor.pk).order_by("name", "id"))
@@ -447,6 +449,32 @@ def variant_add(request: HttpRequest, listing_id: int) -> HttpResponse:
             return redirect("web:vendor-listing", listing_id=listing.pk)
     return _edit_page(
         request, staff, listing, _blank_form(staff, listing), status=422, variant_form=form
+    )
+
+
+@vendor_staff_required
+@require_POST
+def stock_count(request: HttpRequest, listing_id: int) -> HttpResponse:
+    staff = manager_for(request)
+    listing = _listing(request, staff, listing_id, MANAGER_ROLES)
+    form = StockCountForm(request.POST, variants=list(listing.variants.all()))
+    if form.is_valid():
+        try:
+            level = inventory.stock_count(
+                actor=request.user,  # type: ignore[arg-type]
+                listing=listing,
+                variant_id=form.cleaned_data.get("variant"),
+                level=form.cleaned_data["level"],
+            )
+        except DomainError as error:
+            if listing.kind != ListingKind.PRODUCT:
+                raise
+            add_domain_error(form, error, names={"variant_id": "variant"})
+        else:
+            messages.success(request, f"Stock counted: {level} in stock.")
+            return redirect("web:vendor-listing", listing_id=listing.pk)
+    return _edit_page(
+        request, staff, listing, _blank_form(staff, listing), status=422, count_form=form
     )
 
 
