@@ -678,3 +678,29 @@ def test_a_variant_has_its_own_low_stock_alert_and_restock(market: Market) -> No
     assert restocked["stock"] == 3
     assert LowStockAlert.objects.get().resolved_at == NOW
     assert level(market.tyre) == 0  # the listing row itself holds no stock of a variant
+
+
+def test_a_declined_cart_checkout_empties_the_cart_into_the_reserved_checkout(
+    market: Market,
+) -> None:
+    """A retry must pay the checkout the 402 names, not reserve the same units again."""
+    client = market.as_alice
+    ok(client.put("/cart/items", {"listing_id": market.widget.pk, "quantity": 4}))
+
+    declined = client.post(
+        "/cart/checkout",
+        {
+            "shipping_address": checkout_body()["shipping_address"],
+            "payment_method": "pm_card_chargeDeclined",
+        },
+        idempotency_key="cart-declined",
+    )
+
+    problem = assert_problem(declined, 402, "card_declined")
+    assert level(market.widget) == 6  # reserved in the checkout the problem names
+    assert ok(client.get("/cart")) == {"items": []}
+    paid = ok(
+        client.post(f"/checkout/{problem['checkout_id']}/pay", {"payment_method": VISA}),
+    )
+    assert paid["status"] == "paid"
+    assert level(market.widget) == 6

@@ -243,19 +243,13 @@ def cart_set_item(request: HttpRequest, payload: CartItemIn) -> CartOut:
 )
 def cart_checkout(request: HttpRequest, payload: CartCheckoutIn) -> Status[CheckoutOut]:
     user = acting_user(request)
-    user_cart = cart.cart_for_user(user=user)
-    items = [
-        checkout.ItemRequest(i.listing_id, i.variant_id, i.quantity)
-        for i in user_cart.items.order_by("id")
-    ]
-    created = checkout.checkout_create(
+    created = cart.cart_checkout(
+        cart=cart.cart_for_user(user=user),
         customer=user,
-        items=items,
         shipping_address=payload.shipping_address.dict(),
         payment_method=payload.payment_method,
         idempotency_key=_key(request, f"cart:{request.request_id}"),  # type: ignore[attr-defined]
     )
-    cart.cart_clear(cart=user_cart)
     return Status(
         201, CheckoutOut.of(selectors.checkout_get_for_customer(user=user, checkout_id=created.pk))
     )

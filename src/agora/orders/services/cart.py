@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -11,7 +13,9 @@ from agora.catalog.selectors import public_listings
 from agora.core import clock
 from agora.core.errors import NotFound
 from agora.core.validation import field_error
-from agora.orders.models import Cart, CartItem
+from agora.orders.models import Cart, CartItem, Checkout
+from agora.orders.services import checkout
+from agora.payments.errors import PaymentError
 
 
 def cart_for_user(*, user: User) -> Cart:
@@ -83,3 +87,37 @@ def cart_merge(*, session_key: str, user: User) -> Cart:
 @transaction.atomic
 def cart_clear(*, cart: Cart) -> None:
     cart.items.all().delete()
+
+
+def cart_checkout(
+    *,
+    cart: Cart,
+    customer: User,
+    shipping_address: dict[str, Any],
+    payment_method: str | None,
+    idempotency_key: str,
+) -> Checkout:
+    """Check out everything in the cart, then empty it.
+
+    The cart is emptied when the checkout exists, paid or not: a declined card leaves the
+    items reserved in that checkout (the 402 names it, to pay again), and keeping them in
+    the cart too would let a retry reserve the same units a second time. Not atomic on
+    purpose: a declined payment's reservation must commit, as in `checkout_create`."""
+    items = [
+        checkout.ItemRequest(item.listing_id, item.variant_id, item.quantity)
+        for item in cart.items.order_by("id")
+    ]
+    try:
+        created = checkout.checkout_create(
+            customer=customer,
+            items=items,
+            shipping_address=shipping_address,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+        )
+    except PaymentError as error:
+        if "checkout_id" in error.extra:
+            cart_clear(cart=cart)
+        raise
+    cart_clear(cart=cart)
+    return created

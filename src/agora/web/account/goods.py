@@ -354,14 +354,10 @@ def _check_out(request: HttpRequest, cart: Cart, form: CheckoutForm) -> HttpResp
         done = once.claim(user=user, purpose="checkout", token=token)
         if done:
             return redirect(done)
-        items = [
-            checkouts.ItemRequest(item.listing_id, item.variant_id, item.quantity)
-            for item in cart.items.order_by("id")
-        ]
         try:
-            created = checkouts.checkout_create(
+            created = carts.cart_checkout(
+                cart=cart,
                 customer=user,
-                items=items,
                 shipping_address=form.address(),
                 payment_method=form.cleaned_data["payment_method"],
                 idempotency_key=f"web-{token}",
@@ -371,7 +367,7 @@ def _check_out(request: HttpRequest, cart: Cart, form: CheckoutForm) -> HttpResp
             if checkout_id is None:
                 transaction.set_rollback(True)
                 return error
-            carts.cart_clear(cart=cart)
+            # cart_checkout emptied the cart: the items wait, reserved, in the checkout.
             path = reverse("web:account-checkout-pay", args=[checkout_id])
             once.remember(user=user, purpose="checkout", token=token, result=path)
             messages.error(
@@ -382,7 +378,6 @@ def _check_out(request: HttpRequest, cart: Cart, form: CheckoutForm) -> HttpResp
         except DomainError as error:
             transaction.set_rollback(True)
             return error
-        carts.cart_clear(cart=cart)
         path = reverse("web:account-checkout", args=[created.pk])
         once.remember(user=user, purpose="checkout", token=token, result=path)
     return redirect(path)
