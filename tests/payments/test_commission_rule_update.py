@@ -11,9 +11,12 @@ import pytest
 from agora.core.audit import audit_trail
 from agora.core.errors import Forbidden, InvalidInput
 from agora.payments import services
+from agora.payments.errors import PaymentError
 from agora.payments.models import CommissionRule, JournalTransaction
 from tests.conftest import assert_problem
+from tests.factories import UserFactory
 from tests.payments.market import Market, make_market, money_rows
+from tests.race import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +233,30 @@ def test_the_service_refuses_unknown_fields_and_non_operators(market: Market) ->
             actor=market.owner, rule_id=created["id"], changes={"percent_bp": 0}
         )
     assert CommissionRule.objects.get(pk=created["id"]).percent_bp == 1000
+
+
+@pytest.mark.race
+@pytest.mark.django_db(transaction=True)
+def test_a_floor_and_a_cap_set_at_once_never_cross() -> None:
+    """Four threads raise the floor to £5 while four lower the cap to £1. Each checks the
+    pair after merging with the rule's current values, under the row lock: whichever lands
+    first wins and the other side is refused, so the rule never ends with floor > cap."""
+    operator = UserFactory(is_operator=True, is_staff=True)
+    created = CommissionRule.objects.create(name="Raced", percent_bp=1000)
+
+    def change(index: int) -> str:
+        field, value = ("minimum_amount", 5_00) if index % 2 else ("maximum_amount", 1_00)
+        try:
+            services.commission_rule_update(
+                actor=operator, rule_id=created.pk, changes={field: value}
+            )
+        except PaymentError as refused:
+            return refused.code
+        return field
+
+    outcomes = run_concurrently(change, threads=8)
+
+    stored = CommissionRule.objects.get(pk=created.pk)
+    assert (stored.minimum_amount is None) != (stored.maximum_amount is None)
+    winner = "minimum_amount" if stored.minimum_amount is not None else "maximum_amount"
+    assert sorted(outcomes) == sorted([winner] * 4 + ["invalid_rule"] * 4)
