@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
-from agora.bookings.models import Booking, BookingStatus
+from agora.bookings.models import Booking, BookingStatus, CancellationPolicy
 from agora.bookings.services import lifecycle
 from agora.bookings.states import BOOKING_LIFECYCLE
 from agora.core import clock
@@ -576,6 +576,28 @@ def test_nothing_is_released_for_bookings_refunded_in_full(shop: Shop, settings:
     assert lifecycle.release_due_escrow() == 0
     assert JournalTransaction.objects.filter(kind="escrow_release").count() == 0
     assert balance(shop) == (gbp(0), gbp(0))
+
+
+def test_bookings_inside_a_longer_timeout_do_not_crowd_out_due_ones(shop: Shop) -> None:
+    # Another vendor gives itself 72 hours and has older pending bookings than ours.
+    patient = ListingFactory()
+    CancellationPolicy.objects.create(vendor=patient.vendor, acceptance_timeout_hours=72)
+    waiting = [
+        BookingFactory(
+            listing=patient,
+            status="pending",
+            paid_at=clock.now() - timedelta(hours=30),
+            start=tuesday(9 + i),
+        )
+        for i in range(3)
+    ]
+    ours = shop.paid(tuesday(10))  # the shop's default: 24 hours
+
+    clock.advance(timedelta(hours=24))
+
+    assert lifecycle.expire_unanswered(limit=2) == 1
+    assert status_of(ours) == "expired"
+    assert [status_of(booking) for booking in waiting] == ["pending"] * 3
 
 
 def test_unanswered_bookings_expire_with_a_full_refund(shop: Shop) -> None:

@@ -4,6 +4,7 @@ each one that moves money calls the payments services in the same transaction.""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -223,25 +224,31 @@ def expire_stale_holds(*, limit: int = 500) -> int:
 
 def expire_unanswered(*, limit: int = 200) -> int:
     """Pending bookings the vendor did not answer within the acceptance timeout → expired,
-    refunded in full."""
+    refunded in full. Only bookings already due are read, oldest first, so bookings still
+    inside a longer timeout never crowd due ones out of the batch."""
     now = clock.now()
+    default_hours = CancellationPolicy().acceptance_timeout_hours
+    vendors_by_hours: dict[int, list[int]] = defaultdict(list)
+    for vendor_id, hours in CancellationPolicy.objects.values_list(
+        "vendor_id", "acceptance_timeout_hours"
+    ):
+        vendors_by_hours[hours].append(vendor_id)
+    with_policy = [vendor_id for ids in vendors_by_hours.values() for vendor_id in ids]
+    due = Q(paid_at__lte=now - timedelta(hours=default_hours)) & ~Q(vendor_id__in=with_policy)
+    for hours, vendor_ids in vendors_by_hours.items():
+        due |= Q(vendor_id__in=vendor_ids, paid_at__lte=now - timedelta(hours=hours))
     done = 0
-    pending = Booking.objects.filter(
-        status=BookingStatus.PENDING, paid_at__isnull=False
-    ).select_related("vendor")
-    policies = {p.vendor_id: p for p in CancellationPolicy.objects.all()}
-    for booking in pending[:limit]:
-        timeout = (policies.get(booking.vendor_id) or CancellationPolicy()).acceptance_timeout_hours
-        if booking.paid_at and booking.paid_at + timedelta(hours=timeout) <= now:
-            with transaction.atomic():
-                fresh = _locked(booking)
-                if fresh.status != BookingStatus.PENDING:
-                    continue
-                _refund(fresh, amount=None, reason="not accepted in time", actor=None)
-                BOOKING_LIFECYCLE.apply(
-                    fresh, BookingStatus.EXPIRED, actor=None, reason="not accepted in time"
-                )
-                done += 1
+    candidates = Booking.objects.filter(due, status=BookingStatus.PENDING, paid_at__isnull=False)
+    for booking in candidates.order_by("paid_at", "pk")[:limit]:
+        with transaction.atomic():
+            fresh = _locked(booking)
+            if fresh.status != BookingStatus.PENDING:
+                continue
+            _refund(fresh, amount=None, reason="not accepted in time", actor=None)
+            BOOKING_LIFECYCLE.apply(
+                fresh, BookingStatus.EXPIRED, actor=None, reason="not accepted in time"
+            )
+            done += 1
     return done
 
 
