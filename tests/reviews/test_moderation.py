@@ -64,6 +64,23 @@ def test_the_queue_lists_flagged_reviews_with_their_signals(
     assert len(first["signals"]["ip_hash"]) == 64
 
 
+def test_the_queue_by_status_and_a_status_it_does_not_know(
+    shop: Shop, flagged: Review, as_operator: ApiClient
+) -> None:
+    published = write(shop.customer, shop.listing, ip="10.1.0.1")
+
+    by_status = {
+        status: [
+            item["id"]
+            for item in as_operator.get(f"/operator/reviews?status={status}").json()["items"]
+        ]
+        for status in ("flagged", "published", "hidden")
+    }
+
+    assert by_status == {"flagged": [flagged.pk], "published": [published.pk], "hidden": []}
+    assert_problem(as_operator.get("/operator/reviews?status=gone"), 422, "validation_error")
+
+
 def test_approving_publishes_and_counts_the_review(
     flagged: Review, shop: Shop, as_operator: ApiClient, operator_user: User
 ) -> None:

@@ -134,12 +134,12 @@ def my_reviewable(request: HttpRequest) -> list[ReviewableOut]:
     "/operator/reviews",
     response=PageOut[QueueItemOut],
     auth=operator,
-    summary="Moderation queue: flagged reviews with their fraud signals",
+    summary="Moderation queue: flagged reviews (or ?status=published|hidden) with their signals",
 )
 def moderation_queue(
-    request: HttpRequest, cursor: str | None = None, limit: int = 20
+    request: HttpRequest, status: str = "flagged", cursor: str | None = None, limit: int = 20
 ) -> PageOut[QueueItemOut]:
-    page = selectors.moderation_queue(cursor=cursor, limit=limit)
+    page = selectors.moderation_queue(status=status, cursor=cursor, limit=limit)
     return PageOut[QueueItemOut](
         items=[QueueItemOut.of(review) for review in page.items], next_cursor=page.next_cursor
     )
