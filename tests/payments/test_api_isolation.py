@@ -52,7 +52,11 @@ def world(db: Any) -> World:
     market.as_owner.post(
         f"/vendors/{market.vendor.pk}/payouts", {"amount": money(10_00)}, idempotency_key="p0"
     )
-    return World(market, {"vendor_id": market.vendor.pk, "dispute_id": dispute.pk})
+    rule = services.commission_rule_create(actor=market.operator, name="World", percent_bp=300)
+    return World(
+        market,
+        {"vendor_id": market.vendor.pk, "dispute_id": dispute.pk, "rule_id": rule.pk},
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ CASES = [
     Case("GET", "/operator/ledger/balances", OPERATOR),
     Case("GET", "/operator/commission-rules", OPERATOR),
     Case("POST", "/operator/commission-rules", OPERATOR, lambda: {"name": "x", "percent_bp": 9}),
+    Case("PATCH", "/operator/commission-rules/{rule_id}", OPERATOR, lambda: {"percent_bp": 1}),
     Case(
         "POST",
         "/operator/disputes",
