@@ -4,6 +4,7 @@ edit, staff read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -452,55 +453,67 @@ def variant_add(request: HttpRequest, listing_id: int) -> HttpResponse:
     )
 
 
-@vendor_staff_required
-@require_POST
-def stock_count(request: HttpRequest, listing_id: int) -> HttpResponse:
+def _stock_change(
+    request: HttpRequest,
+    listing_id: int,
+    *,
+    form_class: type[RestockForm] | type[StockCountForm],
+    form_name: str,
+    change: Callable[[Listing, dict[str, Any]], int],
+    done: str,
+) -> HttpResponse:
+    """Restock and stock count: one form on the product's page, one inventory service."""
     staff = manager_for(request)
     listing = _listing(request, staff, listing_id, MANAGER_ROLES)
-    form = StockCountForm(request.POST, variants=list(listing.variants.all()))
+    form = form_class(request.POST, variants=list(listing.variants.all()))
     if form.is_valid():
         try:
-            level = inventory.stock_count(
-                actor=request.user,  # type: ignore[arg-type]
-                listing=listing,
-                variant_id=form.cleaned_data.get("variant"),
-                level=form.cleaned_data["level"],
-            )
+            level = change(listing, form.cleaned_data)
         except DomainError as error:
             if listing.kind != ListingKind.PRODUCT:
                 raise
             add_domain_error(form, error, names={"variant_id": "variant"})
         else:
-            messages.success(request, f"Stock counted: {level} in stock.")
+            messages.success(request, done.format(level=level))
             return redirect("web:vendor-listing", listing_id=listing.pk)
     return _edit_page(
-        request, staff, listing, _blank_form(staff, listing), status=422, count_form=form
+        request, staff, listing, _blank_form(staff, listing), status=422, **{form_name: form}
+    )
+
+
+@vendor_staff_required
+@require_POST
+def stock_count(request: HttpRequest, listing_id: int) -> HttpResponse:
+    return _stock_change(
+        request,
+        listing_id,
+        form_class=StockCountForm,
+        form_name="count_form",
+        change=lambda listing, data: inventory.stock_count(
+            actor=request.user,  # type: ignore[arg-type]
+            listing=listing,
+            variant_id=data.get("variant"),
+            level=data["level"],
+        ),
+        done="Stock counted: {level} in stock.",
     )
 
 
 @vendor_staff_required
 @require_POST
 def restock(request: HttpRequest, listing_id: int) -> HttpResponse:
-    staff = manager_for(request)
-    listing = _listing(request, staff, listing_id, MANAGER_ROLES)
-    form = RestockForm(request.POST, variants=list(listing.variants.all()))
-    if form.is_valid():
-        try:
-            level = inventory.restock(
-                actor=request.user,  # type: ignore[arg-type]
-                listing=listing,
-                variant_id=form.cleaned_data.get("variant"),
-                quantity=form.cleaned_data["quantity"],
-            )
-        except DomainError as error:
-            if listing.kind != ListingKind.PRODUCT:
-                raise
-            add_domain_error(form, error, names={"variant_id": "variant"})
-        else:
-            messages.success(request, f"Restocked: {level} now in stock.")
-            return redirect("web:vendor-listing", listing_id=listing.pk)
-    return _edit_page(
-        request, staff, listing, _blank_form(staff, listing), status=422, restock_form=form
+    return _stock_change(
+        request,
+        listing_id,
+        form_class=RestockForm,
+        form_name="restock_form",
+        change=lambda listing, data: inventory.restock(
+            actor=request.user,  # type: ignore[arg-type]
+            listing=listing,
+            variant_id=data.get("variant"),
+            quantity=data["quantity"],
+        ),
+        done="Restocked: {level} now in stock.",
     )
 
 
