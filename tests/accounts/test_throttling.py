@@ -178,3 +178,65 @@ def test_a_longest_possible_email_can_sign_in_and_be_throttled(anon: ApiClient) 
     UserFactory(email=other)
     assert sign_in(anon, other, PASSWORD).status_code == 200
     assert all(len(key) <= 255 for key in RateCounter.objects.values_list("key", flat=True))
+
+
+def sign_in_with_key(anon: ApiClient, email: str, password: str, key: str, ip: str) -> Any:
+    return anon.client.post(
+        "/api/v1/auth/token",
+        data={"email": email, "password": password},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+        headers={"Idempotency-Key": key},
+    )
+
+
+@pytest.mark.parametrize("same_key", [True, False], ids=["one-key", "a-key-per-try"])
+def test_an_idempotency_key_does_not_lift_the_failure_limit(
+    anon: ApiClient, same_key: bool
+) -> None:
+    # Given wrong passwords for ann, each sent with an Idempotency-Key (a refused request's
+    # writes are rolled back under a key: the failure counters must survive that)
+    ann = UserFactory(email="ann@example.test")
+    for index in range(settings.AGORA_SIGNIN_MAX_FAILURES):
+        key = "k" if same_key else f"k-{index}"
+        response = sign_in_with_key(anon, ann.email, "wrong-password", key, "127.0.0.1")
+        assert_problem(response, 401, "invalid_credentials")
+
+    # When the right password comes next, with yet another key
+    response = sign_in_with_key(anon, ann.email, PASSWORD, "k-right", "127.0.0.1")
+
+    # Then the account is locked exactly as without keys
+    assert_problem(response, 429, "rate_limited")
+    assert ApiToken.objects.count() == 0
+
+
+def test_an_idempotency_key_does_not_lift_the_per_ip_limit(anon: ApiClient, settings: Any) -> None:
+    settings.AGORA_SIGNIN_MAX_PER_IP = 3
+    users = UserFactory.create_batch(4)
+    for index, user in enumerate(users[:3]):
+        sign_in_with_key(anon, user.email, "wrong", f"ip-{index}", "10.9.9.9")
+
+    response = sign_in_with_key(anon, users[3].email, PASSWORD, "ip-last", "10.9.9.9")
+
+    assert_problem(response, 429, "rate_limited")
+
+
+def test_a_token_response_is_never_stored_or_replayed(anon: ApiClient) -> None:
+    # Given a sign-in with an Idempotency-Key
+    from agora.core.models import IdempotencyKey
+
+    ann = UserFactory(email="ann@example.test")
+    first = sign_in_with_key(anon, ann.email, PASSWORD, "same", "127.0.0.1")
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "no-store"
+
+    # When it is sent again with the same key
+    second = sign_in_with_key(anon, ann.email, PASSWORD, "same", "127.0.0.1")
+
+    # Then nothing was kept to replay: a fresh token, and no stored body holds either
+    assert second.status_code == 200
+    assert "Idempotent-Replayed" not in second
+    assert first.json()["access_token"] != second.json()["access_token"]
+    stored = "".join(IdempotencyKey.objects.values_list("body", flat=True))
+    assert first.json()["access_token"] not in stored
+    assert ApiToken.objects.filter(user=ann).count() == 2

@@ -27,10 +27,13 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[UserOut]:
 @router.post(
     "/auth/token", response=TokenOut, summary="Exchange e-mail and password for a bearer token"
 )
-def token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+def token(request: HttpRequest, response: HttpResponse, payload: TokenIn) -> TokenOut:
     issued = services.token_issue(
         email=payload.email, password=payload.password, ip=client_ip(request)
     )
+    # RFC 6749 5.1: a token response is never cached; the idempotency layer never stores it.
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
 
 

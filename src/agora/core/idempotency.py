@@ -10,6 +10,12 @@ a second request with the same key blocks on the unique index (PostgreSQL) or on
 single writer lock (SQLite) until the first commits — then finds the stored response and
 replays it. If the first fails with a 5xx, its transaction rolls back, the row vanishes
 and the retry runs for real. No polling, no stale locks after a crash.
+
+Rate-limit counters survive that rollback (`ratelimit.surviving_rollback`): a refused
+sign-in under a key must still count against the throttle, or any key would lift it. A
+response marked `Cache-Control: no-store` carries a secret (a bearer token, a webhook
+signing secret): its work commits but it is never stored, so no secret sits in the table
+and none can be replayed by whoever learns the key.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
-from agora.core import clock
+from agora.core import clock, ratelimit
 from agora.core.errors import ErrorCode, problem_response
 from agora.core.models import IdempotencyKey
 
@@ -50,6 +56,10 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 def _should_store(status: int) -> bool:
     return 200 <= status < 300 or status in _STORED_ERROR_STATUSES
+
+
+def _carries_secret(response: HttpResponse) -> bool:
+    return "no-store" in response.get("Cache-Control", "")
 
 
 def _replay(record: IdempotencyKey) -> HttpResponse:
@@ -85,7 +95,7 @@ class IdempotencyMiddleware:
         scope = f"user:{user_id}" if user_id else "anonymous"
         fingerprint = request_fingerprint(request)
 
-        with transaction.atomic():
+        with ratelimit.surviving_rollback() as counted, transaction.atomic():
             existing = self._claim(
                 scope=scope, key=key, user_id=user_id, request=request, fp=fingerprint
             )
@@ -98,7 +108,11 @@ class IdempotencyMiddleware:
                     )
                 return _replay(existing)
             response = self.get_response(request)
-            if _should_store(response.status_code):
+            if _carries_secret(response) and 200 <= response.status_code < 300:
+                # Keep the work, forget the key: a retry runs again rather than replaying
+                # a secret from storage.
+                IdempotencyKey.objects.filter(scope=scope, key=key).delete()
+            elif _should_store(response.status_code):
                 IdempotencyKey.objects.filter(scope=scope, key=key).update(
                     status_code=response.status_code,
                     content_type=response.get("Content-Type", ""),
@@ -107,6 +121,7 @@ class IdempotencyMiddleware:
             else:
                 # Nothing worth replaying: undo the request's writes and the key itself.
                 transaction.set_rollback(True)
+                counted.rolled_back = True
         return response
 
     def _claim(

@@ -6,8 +6,11 @@ read-modify-save, so concurrent sign-in attempts are all counted.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,9 +49,54 @@ def count(*, scope: str, ident: str, window_seconds: int) -> int:
     return value or 0
 
 
+# Windows counted inside a `surviving_rollback()` block, to count again if it rolls back.
+_counted: contextvars.ContextVar[list[Window] | None] = contextvars.ContextVar(
+    "ratelimit_counted", default=None
+)
+
+
+class Counted:
+    """What a `surviving_rollback()` block counted; the caller says if it was undone."""
+
+    def __init__(self) -> None:
+        self.windows: list[Window] = []
+        self.rolled_back = False
+
+
+@contextmanager
+def surviving_rollback() -> Iterator[Counted]:
+    """Keep the counts made inside the block even when its transaction is rolled back.
+
+    Wrap it around an `atomic()` that may be rolled back for reasons of its own (an
+    idempotent request that was refused) and set `rolled_back` when it was, or leave by an
+    exception: each window counted inside is then counted again, after the rollback. So
+    a throttle stays closed whatever happened to the request that tripped it.
+    """
+    counted = Counted()
+    token = _counted.set(counted.windows)
+    try:
+        yield counted
+    except BaseException:
+        counted.rolled_back = True
+        raise
+    finally:
+        _counted.reset(token)
+        if counted.rolled_back:
+            for window in counted.windows:
+                _increment(window)
+
+
 def hit(*, scope: str, ident: str, window_seconds: int) -> int:
     """Count one event; return the window's count including it."""
     window = _window(scope, ident, window_seconds)
+    _increment(window)
+    counted = _counted.get()
+    if counted is not None:
+        counted.append(window)
+    return count(scope=scope, ident=ident, window_seconds=window_seconds)
+
+
+def _increment(window: Window) -> None:
     with transaction.atomic():
         if not RateCounter.objects.filter(key=window.key).update(count=F("count") + 1):
             try:
@@ -58,7 +106,6 @@ def hit(*, scope: str, ident: str, window_seconds: int) -> int:
                     )
             except IntegrityError:
                 RateCounter.objects.filter(key=window.key).update(count=F("count") + 1)
-    return count(scope=scope, ident=ident, window_seconds=window_seconds)
 
 
 def retry_after(*, window_seconds: int) -> int:
