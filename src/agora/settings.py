@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "agora.bookings",
     "agora.orders",
     "agora.reviews",
+    "agora.notifications",
+    "agora.messaging",
     "agora.web",
     "agora.demo",
 ]
@@ -262,8 +264,28 @@ WHITENOISE_MAX_AGE = 3600
 
 # --- e-mail -----------------------------------------------------------------------------
 
+# Every Django e-mail setting of API.md comes from the environment: SMTP (with STARTTLS
+# or implicit TLS), the file backend (EMAIL_FILE_PATH) or the console (the default).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Agora <noreply@agora.test>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# Absolute links in e-mails and webhooks; the marketplace's name in their words.
+AGORA_BASE_URL = env_str("AGORA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+AGORA_SITE_NAME = env_str("AGORA_SITE_NAME", "Agora")
+# The outbox: attempts per e-mail before it is shown to operators as failed, and how
+# long a worker may hold a delivery it is sending before another worker takes it over.
+AGORA_EMAIL_MAX_ATTEMPTS = env_int("AGORA_EMAIL_MAX_ATTEMPTS", 8)
+AGORA_OUTBOX_LEASE_SECONDS = env_int("AGORA_OUTBOX_LEASE_SECONDS", 120)
+# Stream events are kept this long for `Last-Event-ID` replay, then pruned.
+AGORA_EVENT_RETENTION_DAYS = env_int("AGORA_EVENT_RETENTION_DAYS", 30)
 
 # --- security ---------------------------------------------------------------------------
 
