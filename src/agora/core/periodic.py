@@ -59,3 +59,28 @@ def enqueue_due() -> list[str]:
     if enqueued:
         logger.info("enqueued periodic jobs: %s", ", ".join(enqueued))
     return enqueued
+
+
+@dataclass(frozen=True)
+class Loop:
+    """Work the worker does continuously in a thread of its own, not through the queue.
+
+    `once` does a round and returns how much it did; the worker calls it again at once
+    while it finds work, else every `every_seconds` (the outbox: mail within a second of
+    the commit, whatever the task queue is busy with).
+    """
+
+    name: str
+    once: Any  # Callable[[], int]
+    every_seconds: float
+
+
+_loops: dict[str, Loop] = {}
+
+
+def register_loop(name: str, once: Any, *, every_seconds: float) -> None:
+    _loops[name] = Loop(name=name, once=once, every_seconds=every_seconds)
+
+
+def loops() -> list[Loop]:
+    return sorted(_loops.values(), key=lambda loop: loop.name)
