@@ -7,4 +7,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications and live events"
 
     def ready(self) -> None:
-        from agora.notifications import tasks  # noqa: F401  (registers periodic jobs)
+        from agora.core import periodic
+        from agora.notifications import delivery, tasks  # noqa: F401  (registers periodic jobs)
+
+        periodic.register_loop("outbox", delivery.run_once, every_seconds=0.5)
+
+        # Live streams: every commit that emitted events wakes the hubs (notifications.live).
+        from agora.notifications.live import hooks
+
+        hooks.install()

@@ -8,6 +8,11 @@ oldest running transaction, `pg_snapshot_xmin`), by one sequencer at a time (an
 advisory lock), in one transaction. Every reader sees all of one assignment or none of
 it, and each assignment continues the last: `seq` grows in the order readers can see.
 
+Events of the sequencer's own transaction count as finished too: they become visible
+together with their positions, in one commit. (The worker's sequencer runs in a
+transaction of its own and finds none; a caller that emits and then sequences in one
+transaction — a test inside its transaction — gets its own events sequenced.)
+
 On SQLite there is one writer at a time, so `emit` sets `seq` itself.
 """
 
@@ -41,7 +46,8 @@ def assign(*, limit: int = BATCH) -> int:
                 SELECT id, row_number() OVER (ORDER BY id) AS n
                 FROM {table}
                 WHERE seq IS NULL
-                  AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                  AND (xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                       OR xid = pg_current_xact_id_if_assigned()::text::bigint)
                 ORDER BY id
                 LIMIT %s
             ), top AS (SELECT COALESCE(MAX(seq), 0) AS last FROM {table})

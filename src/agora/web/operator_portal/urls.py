@@ -1,8 +1,9 @@
 """/operator/: the operator console (operators only; see agora.web.access)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from agora.web.operator_portal.views import money, overview, reviews, rules, vendors
+from agora.web.operator_portal.views import money, outbox, overview, reviews, rules, vendors
+from agora.web.webhooks.urls import operator_urlpatterns as webhook_urlpatterns
 
 urlpatterns = [
     path("", overview.overview_page, name="operator"),
@@ -38,6 +39,8 @@ urlpatterns = [
         name="operator-dispute-evidence",
     ),
     path("disputes/<int:dispute_id>/decide/", money.dispute_decide, name="operator-dispute-decide"),
+    path("outbox/", outbox.email_list, name="operator-outbox"),
+    path("outbox/<int:delivery_id>/retry/", outbox.email_retry, name="operator-outbox-retry"),
     path("commission-rules/", rules.rule_list, name="operator-rules"),
     path("commission-rules/new/", rules.rule_create, name="operator-rule-new"),
     path("commission-rules/<int:rule_id>/edit/", rules.rule_edit, name="operator-rule-edit"),
@@ -46,4 +49,5 @@ urlpatterns = [
         rules.rule_switch,
         name="operator-rule-switch",
     ),
+    path("webhooks/", include(webhook_urlpatterns)),
 ]
