@@ -205,9 +205,13 @@ def test_inactive_people_hear_nothing(people: dict[str, Any], ping_event: Any) -
 def test_an_event_of_a_rolled_back_change_is_never_delivered(
     people: dict[str, Any], ping_event: Any
 ) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        ping(people)
-        raise RuntimeError("the change failed")
+    def failing_change() -> None:
+        with transaction.atomic():
+            ping(people)
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
 
     delivery.run_once()
 

@@ -29,7 +29,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -106,9 +106,7 @@ def test_a_required_starttls_the_server_does_not_offer_is_a_failure_not_a_send(
     assert "STARTTLS" in row.last_error or "starttls" in row.last_error.lower()
 
 
-def test_an_unreachable_relay_is_retried_not_reported_sent(
-    settings: Any, ping_event: Any
-) -> None:
+def test_an_unreachable_relay_is_retried_not_reported_sent(settings: Any, ping_event: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 2

@@ -43,7 +43,7 @@ def start_worker(tmp_path: Path, mail_dir: Path, name: str) -> subprocess.Popen[
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")]),
     }
     log = (tmp_path / f"{name}.log").open("wb")
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    return subprocess.Popen(
         [sys.executable, "-m", "agora", "worker", "--interval", "0.2"],
         env=env,
         cwd=REPO,
