@@ -42,7 +42,7 @@ run: install
 	$(BIN)/agora migrate --noinput
 	$(BIN)/agora collectstatic --noinput
 	$(BIN)/agora demo
-	$(BIN)/agora serve --host $(HOST) --port $(PORT)
+	$(BIN)/agora serve --with-worker --host $(HOST) --port $(PORT)
 
 # --- quality ------------------------------------------------------------------------
 lint: install-dev

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from typing import Any
 
 import uvicorn
@@ -12,17 +14,34 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="Worker processes.")
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="Also run `agora worker` (tasks, e-mail, webhooks) beside the server, as "
+            "`make run` does on one machine; stopped with the server.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(
             f"Agora on http://{options['host']}:{options['port']}/ ({options['workers']} worker(s))"
         )
-        uvicorn.run(
-            "agora.asgi:application",
-            host=options["host"],
-            port=options["port"],
-            workers=options["workers"],
-            log_level=options["log_level"],
-            access_log=False,
-            lifespan="off",
-        )
+        background = None
+        if options["with_worker"]:
+            background = subprocess.Popen([sys.executable, "-m", "agora", "worker"])
+        try:
+            uvicorn.run(
+                "agora.asgi:application",
+                host=options["host"],
+                port=options["port"],
+                workers=options["workers"],
+                log_level=options["log_level"],
+                access_log=False,
+                lifespan="off",
+            )
+        finally:
+            if background is not None:
+                background.terminate()
+                try:
+                    background.wait(15)
+                except subprocess.TimeoutExpired:
+                    background.kill()
