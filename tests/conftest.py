@@ -13,6 +13,9 @@ from django.test import Client
 from agora.core import clock
 from tests.factories import UserFactory
 
+# The browser fixtures serve every folder's browser tests from one Playwright session.
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # WhiteNoise serves STATIC_ROOT and warns, for every client it starts, when the folder

@@ -1,7 +1,10 @@
-"""Real-browser tests: Playwright driving the machine's Chromium against a live server.
+"""Real-browser fixtures: Playwright driving the machine's Chromium against a live server.
 
-Never downloads a browser. Without /usr/bin/chromium the tests skip with a loud reason
-(CI installs it; see .ci/run). Screenshots land in test-results/<test name>/.
+A pytest plugin of the whole suite (tests/conftest.py), so every browser test in any
+folder shares the one session-scoped Playwright: a second `sync_playwright()` in the same
+thread would fail. Never downloads a browser. Without /usr/bin/chromium the tests fail
+where a test run says which database it expects (`make test`, CI: AGORA_EXPECT_DB) or CI is
+set, and skip with a loud reason elsewhere. Screenshots land in test-results/<test name>/.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-RESULTS_DIR = Path(__file__).resolve().parents[3] / "test-results"
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "test-results"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
+        if os.environ.get("CI") or os.environ.get("AGORA_EXPECT_DB"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
         message = f"!!! BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium) !!!"
         warnings.warn(message, stacklevel=1)
         pytest.skip(message)
