@@ -17,3 +17,6 @@ urlpatterns = [
     ),
     path("", include("agora.web.urls")),
 ]
+
+# A database outage met outside a view becomes 503, not 500 (agora.web.errors).
+handler500 = "agora.web.errors.server_error"

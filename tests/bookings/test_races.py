@@ -430,7 +430,8 @@ def test_without_begin_immediate_sqlite_losers_crash_instead_of_queueing(
     (the flock taken before BEGIN IMMEDIATE, agora.core.sqlite_backend) or, with that lock
     removed too, in SQLite's busy handler. DEFERRED takes no writer lock (it is only taken
     for IMMEDIATE transactions) and lets all of them in to read, and then every writer
-    after the first fails with "database is locked" — a 500."""
+    after the first fails with "database is locked" — 503 `unavailable`, where IMMEDIATE
+    gives the clean 409."""
     if connection.vendor != "sqlite":
         pytest.skip("the transaction mode is SQLite's; PostgreSQL has the tests above")
     from agora.core.sqlite_backend.base import DatabaseWrapper
@@ -461,4 +462,4 @@ def test_without_begin_immediate_sqlite_losers_crash_instead_of_queueing(
         assert counts == {(201, None): 1, (409, "slot_unavailable"): THREADS - 1}
     else:
         assert window.most_inside == THREADS
-        assert counts == {(201, None): 1, (500, "internal_error"): THREADS - 1}
+        assert counts == {(201, None): 1, (503, "unavailable"): THREADS - 1}

@@ -122,6 +122,9 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             time.sleep(0.2)
         else:
             pytest.fail("the server did not come up")
+        # The probes above ran on the health check's own thread, one connection each
+        # (agora.core.health); what is counted from here on is the lanes'.
+        log.unlink(missing_ok=True)
         return Served(base_url, log)
 
     yield start
@@ -134,14 +137,16 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             proc.wait(5)
 
 
-def hammer(base_url: str, *, requests: int, clients: int) -> list[dict[str, Any]]:
-    """`requests` GET /healthz from `clients` concurrent keep-alive clients."""
+def hammer(base_url: str, *, requests: int, clients: int) -> list[list[dict[str, Any]]]:
+    """`requests` GET /api/v1/categories (a read of the database, served on a lane) from
+    `clients` concurrent keep-alive clients. (/healthz would not do: it is answered in the
+    event loop, without a lane — agora.core.health.)"""
 
-    def client_run(count: int) -> list[dict[str, Any]]:
+    def client_run(count: int) -> list[list[dict[str, Any]]]:
         with httpx.Client(base_url=base_url, timeout=30) as client:
             answers = []
             for _ in range(count):
-                response = client.get("/healthz")
+                response = client.get("/api/v1/categories")
                 assert response.status_code == 200, response.text
                 answers.append(response.json())
             return answers
@@ -159,9 +164,10 @@ def test_many_concurrent_requests_reuse_one_connection_per_lane(serve: Any) -> N
     # When 32 clients send 640 requests that each talk to the database
     answers = hammer(served.base_url, requests=640, clients=32)
 
-    # Then every one was answered by the database...
+    # Then every one was answered from the database (the seeded category tree)...
     assert len(answers) == 640
-    assert {answer["database"] for answer in answers} == {connection.vendor}
+    assert len({len(answer) for answer in answers}) == 1
+    assert answers[0]
     # ...through at most one connection per worker, each opened on one long-lived thread
     opened = served.connections_opened()
     assert 1 <= len(opened) <= 2, opened

@@ -21,11 +21,11 @@ def test_a_count_sets_the_level_and_records_the_difference(market: Market) -> No
     buy(market.alice, (market.widget, 2))  # 10 → 8
     before = movements(market.widget)
 
-    counted = ok(count(market, market.as_staff_a, market.widget.pk, level=5))
+    counted = ok(count(market, market.as_owner_a, market.widget.pk, level=5))
 
     assert counted == {"listing_id": market.widget.pk, "variant_id": None, "stock": 5}
     assert level(market.widget) == 5
-    assert movements(market.widget) == [*before, ("adjustment", -3, f"user:{market.staff_a.pk}")]
+    assert movements(market.widget) == [*before, ("adjustment", -3, f"user:{market.owner_a.pk}")]
     entry = list(audit_trail(market.widget))[-1]
     assert (entry.action, entry.data["before"], entry.data["level"]) == (
         "listing.stock_counted",

@@ -19,7 +19,9 @@ def client_ip(request: HttpRequest) -> str:
 
 @router.post("/auth/register", response={201: UserOut}, summary="Create an account")
 def register(request: HttpRequest, payload: RegisterIn) -> Status[UserOut]:
-    user = services.user_register(email=payload.email, password=payload.password, name=payload.name)
+    user = services.user_register(
+        email=payload.email, password=payload.password, name=payload.name, ip=client_ip(request)
+    )
     profile = selectors.user_profile(user=user)
     return Status(201, UserOut(id=user.pk, email=user.email, name=user.name, roles=profile.roles))
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from agora.bookings.models import Booking
 from agora.bookings.selectors import HistoryItem
 from agora.core.money import MoneySchema
+from agora.core.validation import Id, Moment
 from agora.vendors.schemas import StrictIn
 
 
@@ -55,17 +56,17 @@ class FirstSlotOut(Schema):
 
 class PickupIn(StrictIn):
     pickup_address: str = Field(min_length=3, max_length=300)
-    pickup_after: datetime
-    pickup_before: datetime
+    pickup_after: Moment
+    pickup_before: Moment
     return_address: str = Field(min_length=3, max_length=300)
-    return_after: datetime | None = None
-    return_before: datetime | None = None
+    return_after: Moment | None = None
+    return_before: Moment | None = None
     instructions: str = Field("", max_length=1000)
 
 
 class HoldIn(StrictIn):
-    listing_id: int
-    start: datetime
+    listing_id: Id
+    start: Moment
     notes: str = Field("", max_length=2000)
     pickup: PickupIn | None = None
     options: dict[str, str] = Field(
@@ -78,7 +79,7 @@ class PayIn(StrictIn):
 
 
 class RescheduleIn(StrictIn):
-    start: datetime
+    start: Moment
 
 
 class ReasonIn(StrictIn):
@@ -160,13 +161,13 @@ class ResourceOut(Schema):
 
 
 class AssignIn(StrictIn):
-    resource_id: int | None
+    resource_id: Id | None
 
 
 class BlockIn(StrictIn):
-    start: datetime
-    end: datetime
-    resource_id: int | None = None
+    start: Moment
+    end: Moment
+    resource_id: Id | None = None
     reason: str = Field("", max_length=200)
 
 

@@ -41,6 +41,9 @@ from agora.vendors.models import VendorStatus
 from agora.vendors.selectors import staff_vendor_ids
 
 MAX_SLOT_WINDOW = timedelta(days=62)
+# How far from now a window may lie: beyond any listing's booking horizon (730 days at
+# most), and far from the ends of the calendar, where date arithmetic overflows.
+MAX_SLOT_DISTANCE = timedelta(days=5 * 365)
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,21 @@ def _window(
     start: datetime | None, end: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:
     start = start or now
-    end = end or start + timedelta(days=7)
-    if start.tzinfo is None or end.tzinfo is None:
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise InvalidInput(
             "from and to need a UTC offset.",
             errors=[{"loc": ["query", "from"], "msg": "needs an offset", "type": "datetime"}],
         )
+    # Compared before any arithmetic: 9999-12-31 plus a week is no date at all.
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not now - MAX_SLOT_DISTANCE <= value <= now + MAX_SLOT_DISTANCE:
+            raise InvalidInput(
+                f"{name} must be within {MAX_SLOT_DISTANCE.days // 365} years of today.",
+                errors=[
+                    {"loc": ["query", name], "msg": "too far from today", "type": "value_error"}
+                ],
+            )
+    end = end or start + timedelta(days=7)
     if end <= start:
         raise InvalidInput(
             "to must be after from.",

@@ -15,8 +15,12 @@ from agora.catalog.attributes import merged_schema
 from agora.catalog.models import Category, City, Listing, ListingImage, ListingStatus
 from agora.core.errors import InvalidInput, NotFound
 from agora.core.pagination import Page, paginate
+from agora.core.validation import check_coordinates, field_error
 from agora.vendors.models import VendorStatus
 from agora.vendors.selectors import ALL_ROLES, vendor_get_for_staff
+
+# Half the Earth's circumference: no place is farther away than this.
+MAX_RADIUS_KM = 20_000
 
 SORTS: dict[str, tuple[str, ...]] = {
     "newest": ("-created_at", "-id"),
@@ -155,26 +159,28 @@ def _filtered(filters: ListingFilters) -> QuerySet[Listing]:
         listings = listings.filter(
             rating_count__gt=0, rating_sum__gte=F("rating_count") * filters.min_rating
         )
-    if filters.radius_km is not None:
-        if filters.lat is None or filters.lng is None:
+    for name, value in (
+        ("lat", filters.lat),
+        ("lng", filters.lng),
+        ("radius_km", filters.radius_km),
+    ):
+        if value is not None and not isfinite(value):
             raise InvalidInput(
-                "radius_km needs lat and lng.",
-                errors=[
-                    {"loc": ["query", "radius_km"], "msg": "needs lat and lng", "type": "missing"}
-                ],
+                f"{name} must be a finite number.",
+                errors=[{"loc": ["query", name], "msg": "must be finite", "type": "finite_number"}],
             )
-        for name, value in (
-            ("lat", filters.lat),
-            ("lng", filters.lng),
-            ("radius_km", filters.radius_km),
-        ):
-            if not isfinite(value):
-                raise InvalidInput(
-                    f"{name} must be a finite number.",
-                    errors=[
-                        {"loc": ["query", name], "msg": "must be finite", "type": "finite_number"}
-                    ],
-                )
+    if filters.radius_km is not None and (filters.lat is None or filters.lng is None):
+        raise InvalidInput(
+            "radius_km needs lat and lng.",
+            errors=[{"loc": ["query", "radius_km"], "msg": "needs lat and lng", "type": "missing"}],
+        )
+    if filters.lat is not None or filters.lng is not None:
+        check_coordinates(filters.lat, filters.lng, where="query")
+    if filters.radius_km is not None and filters.lat is not None and filters.lng is not None:
+        if not 0 < filters.radius_km <= MAX_RADIUS_KM:
+            raise field_error(
+                "radius_km", f"more than 0 and at most {MAX_RADIUS_KM:,}", where="query"
+            )
         # A bounding box on the vendor's coordinates: one indexed range filter. Good to
         # within the box's corners; exact great-circle ranking belongs to search.
         lat_delta = filters.radius_km / 111.0

@@ -33,7 +33,12 @@ from agora.core import clock
 from agora.core.audit import audit_log
 from agora.core.errors import Forbidden, InvalidInput, NotFound
 from agora.core.money import Money
-from agora.core.validation import check_coordinates, check_timezone, field_error
+from agora.core.validation import (
+    check_coordinates,
+    check_single_line,
+    check_timezone,
+    field_error,
+)
 from agora.vendors.models import Vendor
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -207,6 +212,7 @@ def listing_create(
         raise field_error("status", "one of draft, active, archived")
     if not title.strip():
         raise field_error("title", "must not be blank")
+    check_single_line(title.strip(), "title")
     unknown = set(kind_fields) - SERVICE_FIELDS - PRODUCT_FIELDS
     if unknown:
         raise field_error(sorted(unknown)[0], "is not a field you can set")
@@ -256,6 +262,8 @@ def listing_update(*, actor: User, listing: Listing, changes: dict[str, Any]) ->
         raise field_error("status", "one of draft, active, archived")
     if "title" in changes and not str(changes["title"]).strip():
         raise field_error("title", "must not be blank")
+    if "title" in changes:
+        check_single_line(str(changes["title"]), "title")
     updates = dict(changes)
     if "price" in updates:
         price: Money = updates.pop("price")
@@ -414,11 +422,41 @@ def _open_image(upload: UploadedFile) -> Image.Image:
         ) from error
 
 
+# Metadata that says where, when and with what a photo was taken: GPS, camera serials.
+_METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment")
+
+
+def _carries_metadata(image: Image.Image) -> bool:
+    text = getattr(image, "text", None)  # PNG tEXt/iTXt chunks
+    return bool(image.getexif()) or any(k in image.info for k in _METADATA_KEYS) or bool(text)
+
+
+def _public_original(
+    image: Image.Image, oriented: Image.Image, upload: UploadedFile
+) -> UploadedFile | ContentFile[bytes]:
+    """The upload as anyone may download it: as sent when it carries no metadata, else
+    re-encoded in its format from the upright pixels, without EXIF, XMP, comments or
+    text chunks (the colour profile stays)."""
+    if not _carries_metadata(image):
+        return upload
+    options: dict[str, Any] = {}
+    if image.info.get("icc_profile"):
+        options["icc_profile"] = image.info["icc_profile"]
+    if image.format == "JPEG":
+        options.update(quality=92, optimize=True)
+    elif image.format == "WEBP":
+        options.update(quality=90)
+    buffer = io.BytesIO()
+    oriented.save(buffer, format=image.format or "PNG", **options)
+    return ContentFile(buffer.getvalue())
+
+
 @transaction.atomic
 def listing_image_add(
     *, actor: User, listing: Listing, upload: UploadedFile, alt: str = ""
 ) -> ListingImage:
-    """Store the image and a 480px JPEG thumbnail (EXIF orientation applied, metadata dropped)."""
+    """Store the image and a 480px JPEG thumbnail, both with the EXIF orientation applied
+    and without metadata (a phone's photo names where it was taken)."""
     image = _open_image(upload)
     oriented = ImageOps.exif_transpose(image)
     thumbnail = oriented.convert("RGB")
@@ -434,7 +472,9 @@ def listing_image_add(
         position=listing.images.count(),
     )
     extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[image.format or "JPEG"]
-    record.image.save(f"{listing.pk}-{token}.{extension}", upload, save=False)
+    record.image.save(
+        f"{listing.pk}-{token}.{extension}", _public_original(image, oriented, upload), save=False
+    )
     record.thumbnail.save(
         f"{listing.pk}-{token}-thumb.jpg", ContentFile(buffer.getvalue()), save=False
     )

@@ -12,9 +12,15 @@ from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# The database cannot be reached (down, restarting, out of connections, a lock held too
+# long): the request may well succeed in a moment, so 503 with Retry-After, not a 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ErrorCode(StrEnum):
@@ -29,6 +35,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     BUSY = "busy"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -163,4 +171,14 @@ def problem_from_error(error: DomainError) -> HttpResponse:
         detail=error.detail,
         extra=error.extra,
         headers=error.headers,
+    )
+
+
+def unavailable_response() -> HttpResponse:
+    """503 `unavailable` for a request that met an unreachable database."""
+    return problem_response(
+        status=503,
+        code=ErrorCode.UNAVAILABLE,
+        detail="The service cannot reach its database just now; retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )

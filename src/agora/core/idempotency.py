@@ -46,7 +46,9 @@ def request_fingerprint(request: HttpRequest) -> str:
     body = request.body
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Not JSON, or nested too deep to parse: the raw bytes identify the request just as
+        # well, and the view refuses it with a 400 of its own.
         canonical = body
     digest = hashlib.sha256()
     digest.update(f"{request.method}\n{request.get_full_path()}\n".encode())

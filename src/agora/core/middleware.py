@@ -1,4 +1,5 @@
-"""Request ids, security headers, and problem+json for every API error Django produces."""
+"""Request ids, security headers, problem+json for every API error Django produces, and a
+guard that refuses requests no view could answer (NUL in the address, oversized bodies)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from agora.core.errors import PROBLEM_CONTENT_TYPE, ErrorCode, problem_response
 from agora.core.request_context import current_request_id, reset_request_id, set_request_id
@@ -113,3 +115,58 @@ class ApiProblemMiddleware:
                 problem["Allow"] = response["Allow"]
             return problem
         return response
+
+
+_NUL_ESCAPE = re.compile(r"%00", re.IGNORECASE)
+
+
+class RequestGuardMiddleware:
+    """Refuse, before anything reads them, requests no view could answer sensibly.
+
+    - A NUL character in the path or the query string (`/bookings/%00/pay`, `?q=%00`):
+      PostgreSQL cannot store or compare text holding NUL, so a lookup by such a slug
+      fails deep in the database driver. 400 on every path; problem+json under /api/.
+    - An API body larger than DATA_UPLOAD_MAX_MEMORY_SIZE, judged by its Content-Length
+      before it is read: 413 `payload_too_large`. Multipart uploads are left to Django's
+      own limits (their files stream to disk) and to the services' size checks.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = request.path.startswith("/api/")
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in query or _NUL_ESCAPE.search(query):
+            if not is_api:
+                return HttpResponseBadRequest(
+                    "The address holds a NUL character.", content_type="text/plain"
+                )
+            return problem_response(
+                status=400,
+                code=ErrorCode.VALIDATION_ERROR,
+                detail="The path or query string holds a NUL character.",
+                extra={
+                    "errors": [{"loc": ["path"], "msg": "NUL character", "type": "value_error"}]
+                },
+            )
+        if is_api and self._too_large(request):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return problem_response(
+                status=413,
+                code=ErrorCode.PAYLOAD_TOO_LARGE,
+                detail=f"The request body is larger than the {limit} bytes allowed.",
+                extra={"limit": limit},
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request: HttpRequest) -> bool:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or request.content_type == "multipart/form-data":
+            return False
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        return length > limit

@@ -111,10 +111,18 @@ class Money:
         return self.format()
 
 
+# The largest amount a request may name: far beyond any real price or payout (10 billion
+# pounds), and far enough below 2**63 that sums and products of amounts stay storable.
+MAX_AMOUNT = 10**12
+
+
 class MoneySchema(Schema):
     # strict: lax mode would turn 45.0 into 45, "4599" into 4599 and `true` into 1.
     amount: int = Field(
-        strict=True, description="Integer amount in the currency's minor units (pence, cents)."
+        strict=True,
+        ge=-(2**63 - 1),
+        le=2**63 - 1,
+        description="Integer amount in the currency's minor units (pence, cents).",
     )
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP.")
 

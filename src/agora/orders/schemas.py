@@ -3,17 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from agora.core.countries import ISO_3166_ALPHA2
 from agora.core.money import MoneySchema
+from agora.core.validation import Id
 from agora.orders.models import Checkout, VendorOrder
 from agora.vendors.schemas import StrictIn
 
 
 class ItemIn(StrictIn):
-    listing_id: int
-    variant_id: int | None = None
-    quantity: int = Field(ge=1, le=999)
+    listing_id: Id
+    variant_id: Id | None = None
+    quantity: int = Field(strict=True, ge=1, le=999)
 
 
 class AddressIn(StrictIn):
@@ -23,6 +25,13 @@ class AddressIn(StrictIn):
     city: str = Field(min_length=1, max_length=120)
     postcode: str = Field(min_length=1, max_length=20)
     country: str = Field(min_length=2, max_length=2, examples=["GB"])
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str) -> str:
+        if value not in ISO_3166_ALPHA2:
+            raise ValueError("an ISO 3166-1 alpha-2 country code such as GB")
+        return value
 
 
 class CheckoutIn(StrictIn):
@@ -133,9 +142,9 @@ class OrderStatusOut(Schema):
 
 
 class CartItemIn(StrictIn):
-    listing_id: int
-    variant_id: int | None = None
-    quantity: int = Field(ge=0, le=999)
+    listing_id: Id
+    variant_id: Id | None = None
+    quantity: int = Field(strict=True, ge=0, le=999)
 
 
 class CartItemOut(Schema):
@@ -151,13 +160,13 @@ class CartOut(Schema):
 
 
 class RestockIn(StrictIn):
-    variant_id: int | None = None
-    quantity: int = Field(ge=1, le=1_000_000)
+    variant_id: Id | None = None
+    quantity: int = Field(strict=True, ge=1, le=1_000_000)
 
 
 class StockCountIn(StrictIn):
-    variant_id: int | None = None
-    level: int = Field(ge=0, le=1_000_000, description="The stock a count found.")
+    variant_id: Id | None = None
+    level: int = Field(strict=True, ge=0, le=1_000_000, description="The stock a count found.")
 
 
 class StockLevelOut(Schema):

@@ -8,6 +8,7 @@ from ninja import Query, Router, Status
 
 from agora.accounts.auth import acting_user, bearer, operator
 from agora.core.money import Money, MoneySchema
+from agora.core.openapi import file_responses
 from agora.payments import ledger, services
 from agora.payments.errors import PaymentError, PaymentErrorCode
 from agora.payments.gateway import get_gateway
@@ -234,6 +235,7 @@ def _statement(request: HttpRequest, vendor_id: int, query: StatementQuery, csv_
     response=StatementOut,
     auth=bearer,
     summary="Account entries with running balance (?format=csv for a spreadsheet)",
+    openapi_extra=file_responses("text/csv", description="The statement (CSV with ?format=csv)"),
 )
 def statement(
     request: HttpRequest, vendor_id: int, query: Query[StatementQuery]
@@ -245,6 +247,7 @@ def statement(
     "/vendors/{vendor_id}/statement.csv",
     auth=bearer,
     summary="The statement as CSV (amounts in minor units)",
+    openapi_extra=file_responses("text/csv", description="The statement as CSV"),
 )
 def statement_csv(
     request: HttpRequest, vendor_id: int, query: Query[StatementQuery]

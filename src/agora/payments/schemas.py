@@ -6,7 +6,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from agora.core.money import MoneySchema
+from agora.core.money import MAX_AMOUNT, MoneySchema
+from agora.core.validation import Id
 from agora.payments.models import Dispute, Payout
 from agora.payments.selectors import Reconciliation, Statement, Totals
 from agora.vendors.schemas import StrictIn
@@ -20,8 +21,19 @@ class BalanceOut(Schema):
     on_hold: MoneySchema = Field(description="Frozen by open disputes.")
 
 
+class PositiveMoneyIn(MoneySchema):
+    """An amount to move: more than zero — a payout, refund or dispute of nothing or of
+    less than nothing is a mistake, not a request."""
+
+    amount: int = Field(
+        strict=True, gt=0, le=MAX_AMOUNT, description="Integer amount in minor units, above 0."
+    )
+
+
 class PayoutIn(StrictIn):
-    amount: MoneySchema | None = Field(None, description="Default: the whole available balance.")
+    amount: PositiveMoneyIn | None = Field(
+        None, description="Default: the whole available balance."
+    )
 
 
 class PayoutOut(Schema):
@@ -50,9 +62,9 @@ class PayoutSettingsIn(StrictIn):
 
 
 class RefundIn(StrictIn):
-    booking_id: int | None = None
-    order_id: int | None = None
-    amount: MoneySchema | None = None
+    booking_id: Id | None = None
+    order_id: Id | None = None
+    amount: PositiveMoneyIn | None = None
     reason: str = Field(min_length=1, max_length=300)
 
     @model_validator(mode="after")
@@ -89,7 +101,7 @@ class CommissionRuleIn(StrictIn):
     minimum_amount: int | None = Field(None, ge=0, le=10_000_000)
     maximum_amount: int | None = Field(None, ge=0, le=10_000_000)
     currency: str = Field("", pattern="^([A-Z]{3})?$")
-    listing_id: int | None = None
+    listing_id: Id | None = None
     category_path: str = Field("", max_length=400)
     vendor_tier: str = Field("", max_length=16)
 
@@ -105,7 +117,7 @@ class CommissionRulePatchIn(StrictIn):
     minimum_amount: int | None = Field(None, ge=0, le=10_000_000)
     maximum_amount: int | None = Field(None, ge=0, le=10_000_000)
     currency: str | None = Field(None, pattern="^([A-Z]{3})?$")
-    listing_id: int | None = None
+    listing_id: Id | None = None
     category_path: str | None = Field(None, max_length=400)
     vendor_tier: str | None = Field(None, max_length=16)
     is_active: bool | None = None
@@ -172,9 +184,9 @@ class StatementOut(Schema):
 
 
 class DisputeIn(StrictIn):
-    booking_id: int | None = None
-    order_id: int | None = None
-    amount: MoneySchema | None = Field(None, description="Default: all that is not refunded.")
+    booking_id: Id | None = None
+    order_id: Id | None = None
+    amount: PositiveMoneyIn | None = Field(None, description="Default: all that is not refunded.")
     reason: str = Field(min_length=1, max_length=300)
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from agora.core.validation import Id
 from agora.reviews.models import Review, ReviewRevision, VendorQualityFlag
 from agora.reviews.quality import VendorQuality
 from agora.reviews.selectors import RatingSummary, Reviewable
@@ -12,8 +13,8 @@ from agora.vendors.schemas import StrictIn
 
 
 class ReviewIn(StrictIn):
-    booking_id: int | None = Field(None, description="A completed booking of yours.")
-    order_id: int | None = Field(None, description="A delivered vendor order of yours.")
+    booking_id: Id | None = Field(None, description="A completed booking of yours.")
+    order_id: Id | None = Field(None, description="A delivered vendor order of yours.")
     # strict: lax mode would take 4.0, "4" or true as a rating.
     rating: int = Field(strict=True, ge=1, le=5, description="Stars, 1 to 5.")
     text: str = Field(max_length=20000, description="Plain text; HTML is removed.")

@@ -6,6 +6,7 @@ from ninja.files import UploadedFile
 
 from agora.accounts.auth import acting_user, bearer, operator, optional_user
 from agora.core.caching import cache_read
+from agora.core.openapi import file_responses
 from agora.core.pagination import PageOut
 from agora.vendors import selectors, services
 from agora.vendors.models import VerificationDocument
@@ -191,8 +192,20 @@ def _download(document: VerificationDocument) -> FileResponse:
     )
 
 
+_DOCUMENT_FILE = file_responses(
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    description="The document's bytes, with the type it was uploaded as",
+)
+
+
 @router.get(
-    "/vendors/{vendor_id}/documents/{document_id}/file", auth=bearer, summary="Download a document"
+    "/vendors/{vendor_id}/documents/{document_id}/file",
+    auth=bearer,
+    summary="Download a document",
+    openapi_extra=_DOCUMENT_FILE,
 )
 def document_download(request: HttpRequest, vendor_id: int, document_id: int) -> FileResponse:
     vendor = selectors.vendor_get_for_staff(user=acting_user(request), vendor_id=vendor_id)
@@ -279,7 +292,11 @@ def operator_document_list(request: HttpRequest, vendor_id: int) -> list[Documen
     return [DocumentOut.of(d) for d in selectors.documents_list(vendor=vendor)]
 
 
-@operator_router.get("/operator/vendors/{vendor_id}/documents/{document_id}/file", auth=operator)
+@operator_router.get(
+    "/operator/vendors/{vendor_id}/documents/{document_id}/file",
+    auth=operator,
+    openapi_extra=_DOCUMENT_FILE,
+)
 def operator_document_download(
     request: HttpRequest, vendor_id: int, document_id: int
 ) -> FileResponse:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from agora.core import clock
+from agora.core.validation import is_web_url
 
 
 class VendorStatus(models.TextChoices):
@@ -67,6 +68,12 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def website_link(self) -> str:
+        """The website as a page may link to it: only an http(s) address (a value stored
+        before that was checked, `javascript:` say, is shown as no link at all)."""
+        return self.website if is_web_url(self.website) else ""
 
     @property
     def is_public(self) -> bool:

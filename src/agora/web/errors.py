@@ -3,17 +3,33 @@
 Views catch the refusals they expect and show them on the form; anything that escapes (a
 404 for another vendor's booking, a 409 for an illegal transition) lands here and is shown
 as a page with the same status code. API paths are left to the API's own handlers.
+
+An unreachable database is not an error of ours to apologise for with a 500 but a moment
+to wait: 503 with Retry-After, from a page that needs no database to render (no context
+processors, no session, no user).
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views import defaults
 
-from agora.core.errors import DomainError, NotAuthenticated
+from agora.core.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE,
+    DomainError,
+    NotAuthenticated,
+    unavailable_response,
+)
+
+logger = logging.getLogger(__name__)
 
 TITLES = {
     400: "Bad request",
@@ -34,7 +50,14 @@ class PageErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if request.path.startswith("/api/") or not isinstance(exception, DomainError):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            logger.error(
+                "database unavailable on %s %s: %s", request.method, request.path, exception
+            )
+            return unavailable_page()
+        if not isinstance(exception, DomainError):
             return None
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())
@@ -51,3 +74,24 @@ class PageErrorMiddleware:
         for name, value in exception.headers.items():
             response[name] = value
         return response
+
+
+def unavailable_page() -> HttpResponse:
+    response = HttpResponse(render_to_string("web/unavailable.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: what an exception that escaped everything becomes.
+
+    Called by Django while the exception is being handled, so `sys.exc_info()` names it.
+    A database outage met in a middleware (a bearer token or a session looked up, the
+    idempotency key claimed) becomes 503 here, problem+json under /api/.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        if request.path.startswith("/api/"):
+            return unavailable_response()
+        return unavailable_page()
+    return defaults.server_error(request)

@@ -10,12 +10,21 @@ from agora.accounts.models import User
 from agora.catalog.models import Listing, ListingKind
 from agora.core import clock
 from agora.core.audit import audit_log
+from agora.core.countries import ISO_3166_ALPHA2
 from agora.core.errors import NotFound
 from agora.core.validation import field_error
 from agora.orders import stock
 from agora.orders.models import LowStockAlert, MovementKind, ShippingKind, ShippingRule
 from agora.orders.stock import ItemKey
 from agora.vendors.models import Vendor
+from agora.vendors.selectors import MANAGER_ROLES, staff_context_get
+
+
+def _check_stock_keeper(actor: User, listing: Listing) -> None:
+    """Only the vendor's owners and managers change stock levels (restock, count): 403 for
+    the `staff` role, 404 for anyone else. Here rather than in each door, so the API and
+    the pages refuse the same people."""
+    staff_context_get(user=actor, vendor_id=listing.vendor_id, roles=MANAGER_ROLES)
 
 
 def _key(listing: Listing, variant_id: int | None) -> ItemKey:
@@ -36,7 +45,9 @@ def _key(listing: Listing, variant_id: int | None) -> ItemKey:
 @transaction.atomic
 def restock(*, actor: User, listing: Listing, variant_id: int | None, quantity: int) -> int:
     """Add `quantity` units (a delivery from the supplier); resolves a low-stock alert when
-    the level is back above its threshold. Returns the new level."""
+    the level is back above its threshold. Returns the new level. Owners and managers
+    only."""
+    _check_stock_keeper(actor, listing)
     if not 1 <= quantity <= 1_000_000:
         raise field_error("quantity", "between 1 and 1,000,000")
     key = _key(listing, variant_id)
@@ -62,7 +73,9 @@ def stock_count(*, actor: User, listing: Listing, variant_id: int | None, level:
     is recorded as an adjustment movement, so the history always adds up to the level.
 
     The item's row is locked for the read and the write: a checkout taking units at the
-    same moment waits, then takes from the counted level, and its sale is not undone."""
+    same moment waits, then takes from the counted level, and its sale is not undone.
+    Owners and managers only."""
+    _check_stock_keeper(actor, listing)
     if not 0 <= level <= 1_000_000:
         raise field_error("level", "between 0 and 1,000,000")
     key = _key(listing, variant_id)
@@ -93,15 +106,15 @@ def shipping_rules_replace(
         kind = rule.get("kind")
         if kind not in ShippingKind.values:
             raise field_error(f"rules.{index}.kind", "flat, weight_band or free_over")
-        country = str(rule.get("country") or "")
-        if country and (len(country) != 2 or not country.isalpha()):
+        country = str(rule.get("country") or "").upper()
+        if country and country not in ISO_3166_ALPHA2:
             raise field_error(f"rules.{index}.country", "ISO 3166-1 alpha-2, or empty for anywhere")
         if kind == ShippingKind.FREE_OVER and rule.get("threshold_amount") is None:
             raise field_error(f"rules.{index}.threshold_amount", "free_over needs a threshold")
         objects.append(
             ShippingRule(
                 vendor=vendor,
-                country=country.upper(),
+                country=country,
                 kind=kind,
                 amount=int(rule.get("amount") or 0),
                 min_weight_grams=int(rule.get("min_weight_grams") or 0),

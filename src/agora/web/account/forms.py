@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django import forms
 
+from agora.core.validation import is_near_now
 from agora.web.account.display import SANDBOX_CARDS
 
 COUNTRIES = (
@@ -20,8 +21,9 @@ COUNTRIES = (
 
 
 def parse_start(raw: str | None) -> datetime | None:
-    """An ISO 8601 start with its offset. In a query string an unescaped `+` arrives as a
-    space, so one is read back as `+`."""
+    """An ISO 8601 start with its offset, within fifty years of today (None otherwise:
+    near the ends of the calendar a week's slots cannot even be computed). In a query
+    string an unescaped `+` arrives as a space, so one is read back as `+`."""
     if not raw:
         return None
     text = raw.strip().replace(" ", "+")
@@ -31,7 +33,7 @@ def parse_start(raw: str | None) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if value.tzinfo is not None else None
+    return value if value.tzinfo is not None and is_near_now(value) else None
 
 
 class StartField(forms.CharField):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.html import escape
 
 PREFIX = "attr__"
 UNSET = ""
@@ -113,7 +114,13 @@ def make_field(spec: AttributeSpec) -> forms.Field:
     """A Django field for `spec`. Never `required` in Django's sense: a missing required
     attribute is the schema's refusal, reported with the schema's message."""
     label = f"{spec.label} (required)" if spec.required else spec.label
-    common: dict[str, Any] = {"label": label, "required": False, "help_text": spec.help_text}
+    # Django's field templates render help text as HTML (`|safe`); the hint is the
+    # operator's schema text, so it is escaped here — a label is escaped by Django itself.
+    common: dict[str, Any] = {
+        "label": label,
+        "required": False,
+        "help_text": escape(spec.help_text),
+    }
     field: forms.Field
     if spec.widget == "enum":
         field = forms.ChoiceField(

@@ -48,16 +48,28 @@ def vendor_today(staff: StaffContext) -> date:
     return clock.now().astimezone(ZoneInfo(staff.vendor.timezone)).date()
 
 
+# Pages step a day or a week either way from the one shown; a date near the ends of the
+# calendar (year 1, year 9999) has no neighbours, and none that far off means anything.
+MAX_DAYS_AWAY = 10 * 366
+
+
 def parse_day(value: str | None, *, default: date, field: str = "day") -> date:
+    """The ISO date in `value`, within ten years of `default` (today); else 422."""
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
             f"{field} must be a date such as 2026-01-05.",
             errors=[{"loc": ["query", field], "msg": "not a date", "type": "value_error"}],
         ) from None
+    if abs((day - default).days) > MAX_DAYS_AWAY:
+        raise InvalidInput(
+            f"{field} must be within ten years of today.",
+            errors=[{"loc": ["query", field], "msg": "too far from today", "type": "value_error"}],
+        )
+    return day
 
 
 def is_htmx(request: HttpRequest) -> bool:
