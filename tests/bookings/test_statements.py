@@ -22,8 +22,11 @@ from tests.vendors.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-# whole request, savepoints included: (409 on a taken slot, 201)
-MAX_STATEMENTS = {"sqlite": (11, 15), "postgresql": (8, 19)}
+# whole request, savepoints included: (409 on a taken slot, 201). A 201 includes the
+# INSERT that schedules the hold-expiry sweep: in production only the first hold of each
+# 5-second expiry bucket per process pays it (bookings.timers), here every hold does,
+# since the bucket is noted after a commit the test's transaction never makes.
+MAX_STATEMENTS = {"sqlite": (11, 16), "postgresql": (8, 20)}
 
 
 def tables_read(queries: Any) -> list[str]:

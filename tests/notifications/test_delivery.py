@@ -311,3 +311,39 @@ def test_a_mail_leased_by_a_dead_worker_is_sent_once_the_lease_runs_out(
         mailer.message_id(row) for row in claimed
     )
     assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {2}
+
+
+def test_old_events_are_pruned_but_notices_stay(people: dict[str, Any], ping_event: Any) -> None:
+    from agora.notifications.tasks import prune_events
+
+    start = clock.now()
+    with clock.frozen(start):
+        ping(people)
+        delivery.run_once()
+    with clock.frozen(start + timedelta(days=29)):
+        assert prune_events() == 0
+    with clock.frozen(start + timedelta(days=31)):
+        # the ping and the three notification.created events
+        assert prune_events() == 4
+
+    assert not Event.objects.exists()
+    assert not EmailDelivery.objects.exists()
+    assert Notification.objects.count() == 3
+    assert set(Notification.objects.values_list("event_id", flat=True)) == {None}
+
+
+def test_switchable_mail_carries_a_one_click_unsubscribe_link(
+    people: dict[str, Any], ping_event: Any, settings: Any
+) -> None:
+    from agora.notifications.unsubscribe import unsubscribe_url
+
+    ping(people)
+
+    delivery.run_once()
+
+    customer_mail = next(m for m in mail.outbox if m.to[0] == "cara@example.test")
+    link = unsubscribe_url(user_id=people["customer"].pk, group="bookings")
+    assert link.startswith(settings.AGORA_BASE_URL)
+    assert customer_mail.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    assert customer_mail.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in customer_mail.alternatives[0][0]

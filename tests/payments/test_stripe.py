@@ -26,6 +26,7 @@ from agora.payments.models import Dispute, Payment, Payout, PayoutSettings
 from agora.payments.selectors import reconciliation, vendor_balance
 from agora.payments.stripe_gateway import StripeGateway
 from tests.conftest import ApiClient, assert_problem
+from tests.factories import VendorFactory
 from tests.payments.market import CATEGORY, money_rows
 from tests.payments.stripe_http import RecordedStripe, fixture
 
@@ -36,6 +37,13 @@ WEBHOOK_SECRET = "whsec_AgoraEndpointSecret"
 PI = "pi_3QAgoraTestIntent0001"
 CARD = "pm_1QAgoraTestCard0001"
 VENDOR = 7
+
+
+@pytest.fixture(autouse=True)
+def _the_vendor(db: Any) -> None:
+    """The vendor whose sales these tests record. Payments takes a plain vendor id, but
+    the events it announces (dispute.opened, payout.failed) name the vendor's row."""
+    VendorFactory(pk=VENDOR)
 
 
 @pytest.fixture

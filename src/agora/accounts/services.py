@@ -18,8 +18,14 @@ from agora.accounts.models import ApiToken, User, normalize_email
 from agora.core import clock, ratelimit
 from agora.core.audit import audit_log
 from agora.core.errors import InvalidInput, NotAuthenticated, RateLimited
+from agora.core.validation import check_single_line
+from agora.notifications import outbox
 
 TOKEN_PREFIX = "agora_"
+# Sign-ups per address of origin an hour, through the API and the page alike: enough for
+# a shared office, too few to mass-create accounts.
+SIGNUPS_PER_IP = 20
+SIGNUP_WINDOW_SECONDS = 3600
 
 
 def _check_email(email: str) -> str:
@@ -47,8 +53,27 @@ def _check_password(password: str, *, user: User) -> None:
         ) from error
 
 
+def _throttle_signup(*, ip: str) -> None:
+    attempts = ratelimit.hit(scope="signup-ip", ident=ip, window_seconds=SIGNUP_WINDOW_SECONDS)
+    if attempts > SIGNUPS_PER_IP:
+        raise RateLimited(
+            "Too many new accounts from your network; try again later.",
+            retry_after=ratelimit.retry_after(window_seconds=SIGNUP_WINDOW_SECONDS),
+        )
+
+
+def user_register(*, email: str, password: str, name: str, ip: str | None = None) -> User:
+    """Create a customer account. A sign-up from `ip` (the API's and the page's callers
+    pass the request's address) counts against SIGNUPS_PER_IP an hour, refused or not;
+    None is for trusted callers (commands, the demo). The count is made outside the
+    registration's transaction, so a refused registration still counts."""
+    if ip is not None:
+        _throttle_signup(ip=ip)
+    return _user_create(email=email, password=password, name=name)
+
+
 @transaction.atomic
-def user_register(*, email: str, password: str, name: str) -> User:
+def _user_create(*, email: str, password: str, name: str) -> User:
     email = _check_email(email)
     name = name.strip()
     if not name:
@@ -56,6 +81,7 @@ def user_register(*, email: str, password: str, name: str) -> User:
             "A name is required.",
             errors=[{"loc": ["body", "name"], "msg": "must not be blank", "type": "missing"}],
         )
+    check_single_line(name, "name")
     candidate = User(email=email, name=name)
     _check_password(password, user=candidate)
     if User.objects.filter(email__iexact=email).exists():
@@ -71,6 +97,12 @@ def user_register(*, email: str, password: str, name: str) -> User:
             "An account with this e-mail already exists.", code=AccountErrorCode.EMAIL_TAKEN
         ) from error
     audit_log(actor=candidate, action="user.registered", target=candidate)
+    outbox.emit(
+        "account.welcome",
+        subject=candidate,
+        data={"id": candidate.pk, "url": "/account/", "browse_url": "/"},
+        user_id=candidate.pk,
+    )
     return candidate
 
 
@@ -178,3 +210,23 @@ def tokens_revoke_all(*, user: User) -> int:
 def tokens_prune_expired() -> int:
     deleted, _ = ApiToken.objects.filter(expires_at__lt=clock.now() - timedelta(days=7)).delete()
     return deleted
+
+
+def password_reset_announce(*, user: User, reset_path: str) -> None:
+    """Queue the password-reset mail for `user` (the outbox sends it, with retries).
+
+    `reset_path` is the one-time page (`/password-reset/<uid>/<token>/`). The event is
+    private: it never reaches webhooks, and its data is wiped once the mail is sent.
+    """
+    with transaction.atomic():
+        outbox.emit(
+            "account.password_reset",
+            subject=user,
+            data={
+                "id": user.pk,
+                "url": reset_path,
+                "to_email": user.email,
+                "name": (user.name or "").split(" ")[0],
+                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+        )

@@ -8,3 +8,6 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from agora.bookings import tasks  # noqa: F401  (registers periodic jobs)
+        from agora.bookings.services import announce
+
+        announce.register()  # payments describes "booking:<id>" refunds and disputes by it

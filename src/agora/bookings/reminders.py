@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from agora.bookings.models import Booking, BookingStatus
+from agora.bookings.services.announce import announce
 from agora.core import clock
-from agora.notifications import outbox
 from agora.notifications.models import Event
 
 GOING_AHEAD = (BookingStatus.PENDING, BookingStatus.ACCEPTED)
@@ -29,23 +29,6 @@ def _already_sent(*, booking: Booking, kind: str, start: str) -> bool:
         data__kind=kind,
         data__start=start,
     ).exists()
-
-
-def reminder_data(*, booking: Booking, kind: str) -> dict[str, object]:
-    return {
-        "id": booking.pk,
-        "status": booking.status,
-        "kind": kind,
-        "url": f"/account/bookings/{booking.pk}/",
-        "vendor_url": f"/vendor/bookings/{booking.pk}/",
-        "listing_id": booking.listing_id,
-        "listing_title": booking.listing.title,
-        "vendor_name": booking.vendor.name,
-        "start": booking.start.isoformat(),
-        "end": booking.end.isoformat(),
-        "timezone": booking.vendor.timezone,
-        "address": booking.vendor.address,
-    }
 
 
 def booking_remind(*, booking_id: int, kind: str, start: str) -> bool:
@@ -65,13 +48,7 @@ def booking_remind(*, booking_id: int, kind: str, start: str) -> bool:
             return False
         if _already_sent(booking=booking, kind=kind, start=start):
             return False
-        outbox.emit(
-            "booking.reminder",
-            subject=booking,
-            data=reminder_data(booking=booking, kind=kind),
-            user_id=booking.customer_id,
-            vendor_id=booking.vendor_id,
-        )
+        announce("booking.reminder", booking, kind=kind)
     return True
 
 

@@ -32,6 +32,9 @@ class EventType:
     audiences: tuple[str, ...]
     mandatory: bool = False
     vendor_roles: frozenset[str] = field(default=ALL_ROLES)
+    # Carries a secret link (a password reset, an invitation): never sent to webhooks, and
+    # its data is wiped from the outbox once its mail is sent.
+    private: bool = False
 
 
 GROUPS = {
@@ -56,7 +59,8 @@ _TYPES = [
     EventType("vendor.rejected", "vendor", ("vendor",), mandatory=True, vendor_roles=MANAGERS),
     EventType("vendor.suspended", "vendor", ("vendor",), mandatory=True, vendor_roles=MANAGERS),
     EventType("vendor.reinstated", "vendor", ("vendor",), mandatory=True, vendor_roles=MANAGERS),
-    EventType("staff.invited", "account", ("address",), mandatory=True),
+    EventType("account.password_reset", "account", ("address",), mandatory=True, private=True),
+    EventType("staff.invited", "account", ("address",), mandatory=True, private=True),
     EventType("booking.paid", "bookings", ("user", "vendor"), mandatory=True),
     EventType("booking.accepted", "bookings", ("user",), mandatory=True),
     EventType("booking.declined", "bookings", ("user",), mandatory=True),

@@ -92,7 +92,12 @@ def _fan_out(events: list[Event]) -> None:
 
     _create_notices(notices)
     EmailDelivery.objects.bulk_create(mails, ignore_conflicts=True)
-    _webhooks([event for event in events if event.name != "notification.created"])
+    _webhooks([event for event, kind in typed if _public(event, kind)])
+
+
+def _public(event: Event, kind: catalogue.EventType | None) -> bool:
+    """Whether webhooks may carry the event: not a notice, not a secret link."""
+    return event.name != "notification.created" and not (kind is not None and kind.private)
 
 
 def _mail_key(event: Event, recipient: Recipient) -> str:

@@ -21,7 +21,7 @@ from django.db.models import F, Q, QuerySet
 
 from agora.core import clock
 from agora.notifications import catalogue, rendering
-from agora.notifications.models import DeliveryStatus, EmailDelivery
+from agora.notifications.models import DeliveryStatus, EmailDelivery, Event
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,10 @@ def _sent(delivery: EmailDelivery) -> None:
     EmailDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.SENT, sent_at=clock.now(), leased_until=None, last_error=""
     )
+    kind = catalogue.event_type(delivery.event.name)
+    if kind is not None and kind.private:
+        # The secret link has reached its mailbox; it need not wait in the database.
+        Event.objects.filter(pk=delivery.event_id).update(data={"wiped": True})
 
 
 def _failed(delivery: EmailDelivery, error: Exception) -> None:

@@ -8,3 +8,6 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from agora.orders import tasks  # noqa: F401  (registers periodic jobs)
+        from agora.orders.services import announce
+
+        announce.register()  # payments describes "order:<id>" refunds and disputes by it

@@ -40,7 +40,7 @@ from agora.core.models import AuditLog
 from agora.orders.models import OrderStatus, VendorOrder
 from agora.reviews.models import QualityReason, VendorQualityFlag, VendorRating
 from agora.vendors.models import Vendor, VendorStatus
-from agora.vendors.services import VENDOR_LIFECYCLE
+from agora.vendors.services import VENDOR_LIFECYCLE, vendor_announce
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ def _flag(vendor: Vendor, reason: str, **figures: Any) -> VendorQualityFlag | No
             data={"quality_flag_id": flag.pk},
             updates={"status_reason": why},
         )
+        vendor_announce("vendor.suspended", vendor, page="/vendor/profile/")
         VendorQualityFlag.objects.filter(pk=flag.pk).update(suspended=True)
         flag.suspended = True
     return flag

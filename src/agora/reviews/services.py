@@ -25,6 +25,7 @@ from agora.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from agora.core.locking import lock_row, retry_when_busy
 from agora.core.statemachine import StateMachine
 from agora.core.validation import field_error
+from agora.notifications import outbox
 from agora.orders.models import VendorOrder
 from agora.reviews import fraud, quality, ratings
 from agora.reviews.errors import (
@@ -36,6 +37,7 @@ from agora.reviews.errors import (
 from agora.reviews.models import Review, ReviewRevision, ReviewStatus
 from agora.reviews.selectors import REVIEWABLE_ORDER_STATUSES, order_finished_at, review_window
 from agora.reviews.text import check_rating, clean_reply_text, clean_review_text
+from agora.vendors.models import Vendor
 from agora.vendors.selectors import MANAGER_ROLES, staff_context_get
 
 S = ReviewStatus
@@ -48,6 +50,40 @@ REVIEW_MODERATION = StateMachine.of(
     },
 )
 MODERATION_ACTIONS = ("approve", "hide", "ban")
+
+# How much of a review's or a reply's text its notification quotes.
+QUOTE_CHARS = 300
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def _first_name(name: str) -> str:
+    parts = name.split()
+    return parts[0] if parts else ""
+
+
+def _announce_published(review: Review, *, vendor: Vendor, author: User) -> None:
+    """`review.published`: the vendor's staff hear of a review now shown on their page."""
+    page = f"/v/{vendor.slug}/"
+    outbox.emit(
+        "review.published",
+        subject=review,
+        data={
+            "id": review.pk,
+            "status": review.status,
+            "rating": review.rating,
+            "text": _quote(review.text),
+            "reviewer_name": _first_name(author.name),
+            "vendor_name": vendor.name,
+            "kind": "booking" if review.booking_id else "order",
+            "url": page,
+            "vendor_url": page,
+        },
+        user_id=review.author_id,
+        vendor_id=review.vendor_id,
+    )
 
 
 def _move(
@@ -173,6 +209,7 @@ def review_create(
         booking_mark_reviewed(actor=author, booking=booking, review_id=review.pk)
     if review.is_published:
         ratings.published(review)
+        _announce_published(review, vendor=vendor, author=author)
     _flag_siblings(review, verdict)
     quality.check_rating(vendor.pk)
     return review
@@ -272,7 +309,7 @@ def review_reply(*, user: User, review_id: int, text: str) -> Review:
     review = _locked_review(review_id)
     if review.status != ReviewStatus.PUBLISHED:
         raise NotFound("No such review.")
-    staff_context_get(user=user, vendor_id=review.vendor_id, roles=MANAGER_ROLES)
+    context = staff_context_get(user=user, vendor_id=review.vendor_id, roles=MANAGER_ROLES)
     if review.reply_text:
         raise ReviewError(
             "The vendor has already replied to this review.",
@@ -282,6 +319,22 @@ def review_reply(*, user: User, review_id: int, text: str) -> Review:
     Review.objects.filter(pk=review.pk).update(reply_text=text, replied_at=now, replied_by=user)
     review.reply_text, review.replied_at, review.replied_by = text, now, user
     audit_log(actor=user, action="review.replied", target=review)
+    vendor = context.vendor
+    outbox.emit(
+        "review.replied",
+        subject=review,
+        data={
+            "id": review.pk,
+            "status": review.status,
+            "rating": review.rating,
+            "reply": _quote(text),
+            "vendor_name": vendor.name,
+            "url": "/account/reviews/",
+            "review_url": f"/v/{vendor.slug}/",
+        },
+        user_id=review.author_id,
+        vendor_id=review.vendor_id,
+    )
     return review
 
 
@@ -303,7 +356,7 @@ def review_moderate(*, operator: User, review_id: int, action: str, reason: str 
     now = clock.now()
     moderated = {"moderated_at": now, "moderated_by": operator, "moderation_reason": reason}
     if action == "approve":
-        return _move(
+        _move(
             review,
             ReviewStatus.PUBLISHED,
             actor=operator,
@@ -311,6 +364,11 @@ def review_moderate(*, operator: User, review_id: int, action: str, reason: str 
             reason=reason,
             updates=moderated,
         )
+        # Shown on the vendor's page from now on: the vendor hears of it as of a new one.
+        # (One query for the names; approving is an operator's action, not a hot path.)
+        named = Review.objects.select_related("vendor", "author").get(pk=review.pk)
+        _announce_published(review, vendor=named.vendor, author=named.author)
+        return review
     if action == "hide":
         return _move(
             review,

@@ -10,9 +10,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -24,7 +24,15 @@ from agora.core import clock
 from agora.core.audit import audit_log
 from agora.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from agora.core.statemachine import StateMachine
-from agora.core.validation import check_coordinates, check_currency, check_timezone, field_error
+from agora.core.validation import (
+    check_coordinates,
+    check_currency,
+    check_single_line,
+    check_timezone,
+    check_web_url,
+    field_error,
+)
+from agora.notifications import outbox
 from agora.vendors.errors import VendorError, VendorErrorCode
 from agora.vendors.models import (
     DocumentKind,
@@ -87,6 +95,27 @@ def _city(value: str | None) -> City | None:
     return city
 
 
+def vendor_announce(name: str, vendor: Vendor, *, page: str, **extra: Any) -> None:
+    """A vendor lifecycle event (`vendor.suspended`) to its owners and managers; `page` is
+    the portal page they should open (the profile while inactive, the dashboard once
+    active). Precondition: inside the transaction of the change."""
+    portal = f"{page}?vendor={vendor.pk}"
+    outbox.emit(
+        name,
+        subject=vendor,
+        data={
+            "id": vendor.pk,
+            "status": vendor.status,
+            "name": vendor.name,
+            "reason": vendor.status_reason,
+            "url": portal,
+            "vendor_url": portal,
+            **extra,
+        },
+        vendor_id=vendor.pk,
+    )
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:120] or "vendor"
     slug, suffix = base, 2
@@ -113,6 +142,8 @@ def vendor_apply(
     name = name.strip()
     if not name:
         raise field_error("name", "must not be blank")
+    check_single_line(name, "name")
+    check_web_url(str(profile.get("website") or ""))
     check_timezone(timezone)
     check_currency(currency)
     check_coordinates(lat, lng)
@@ -142,6 +173,24 @@ def vendor_apply(
                 raise
     VendorMembership.objects.create(vendor=vendor, user=user, role=StaffRole.OWNER)
     audit_log(actor=user, action="vendor.applied", target=vendor, data={"name": name})
+    # The applicant (its owner now) is told what happens next; operators, that a new
+    # application waits in their queue.
+    outbox.emit(
+        "vendor.applied",
+        subject=vendor,
+        data={
+            "id": vendor.pk,
+            "status": vendor.status,
+            "name": vendor.name,
+            "applicant_name": user.name,
+            "url": f"/vendor/profile/?vendor={vendor.pk}",
+            "vendor_url": f"/vendor/profile/?vendor={vendor.pk}",
+            "operator_url": f"/operator/vendors/{vendor.pk}/",
+        },
+        user_id=user.pk,
+        vendor_id=vendor.pk,
+        operators=True,
+    )
     return vendor
 
 
@@ -156,6 +205,10 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: dict[str, Any]) -> Ve
         raise field_error(nulled[0], "must not be null")
     if "name" in changes and not str(changes["name"]).strip():
         raise field_error("name", "must not be blank")
+    if "name" in changes:
+        check_single_line(str(changes["name"]), "name")
+    if "website" in changes:
+        check_web_url(str(changes["website"] or ""))
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     if "city" in changes:
@@ -173,16 +226,22 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: dict[str, Any]) -> Ve
     return vendor
 
 
-def _decide(vendor: Vendor, target: str, *, actor: User, reason: str, **updates: Any) -> Vendor:
+def _decide(
+    vendor: Vendor, target: str, *, actor: User, reason: str, event: str, page: str, **updates: Any
+) -> Vendor:
+    """An operator's decision, audited and announced to the vendor's owners and managers
+    as `event`, pointing them to the portal's `page`."""
     if not actor.is_operator:
         raise Forbidden("Only operators decide on vendors.")
-    return VENDOR_LIFECYCLE.apply(
+    VENDOR_LIFECYCLE.apply(
         vendor,
         target,
         actor=actor,
         reason=reason,
         updates={"status_reason": reason, **updates},
     )
+    vendor_announce(event, vendor, page=page)
+    return vendor
 
 
 @transaction.atomic
@@ -193,14 +252,29 @@ def vendor_approve(*, actor: User, vendor: Vendor, reason: str = "") -> Vendor:
             f"Only a pending vendor can be approved; this one is {vendor.status}.",
             extra={"from": vendor.status, "to": VendorStatus.ACTIVE},
         )
-    return _decide(vendor, VendorStatus.ACTIVE, actor=actor, reason=reason, approved_at=clock.now())
+    return _decide(
+        vendor,
+        VendorStatus.ACTIVE,
+        actor=actor,
+        reason=reason,
+        event="vendor.approved",
+        page="/vendor/",
+        approved_at=clock.now(),
+    )
 
 
 @transaction.atomic
 def vendor_reject(*, actor: User, vendor: Vendor, reason: str) -> Vendor:
     if not reason.strip():
         raise field_error("reason", "say why, so the applicant can act on it")
-    return _decide(vendor, VendorStatus.REJECTED, actor=actor, reason=reason)
+    return _decide(
+        vendor,
+        VendorStatus.REJECTED,
+        actor=actor,
+        reason=reason,
+        event="vendor.rejected",
+        page="/vendor/profile/",
+    )
 
 
 @transaction.atomic
@@ -208,7 +282,14 @@ def vendor_suspend(*, actor: User, vendor: Vendor, reason: str) -> Vendor:
     """Hide the vendor and all its listings at once: public reads join on vendor status."""
     if not reason.strip():
         raise field_error("reason", "say why the vendor is suspended")
-    return _decide(vendor, VendorStatus.SUSPENDED, actor=actor, reason=reason)
+    return _decide(
+        vendor,
+        VendorStatus.SUSPENDED,
+        actor=actor,
+        reason=reason,
+        event="vendor.suspended",
+        page="/vendor/profile/",
+    )
 
 
 @transaction.atomic
@@ -219,7 +300,14 @@ def vendor_reinstate(*, actor: User, vendor: Vendor, reason: str = "") -> Vendor
             f"Only a suspended vendor can be reinstated; this one is {vendor.status}.",
             extra={"from": vendor.status, "to": VendorStatus.ACTIVE},
         )
-    return _decide(vendor, VendorStatus.ACTIVE, actor=actor, reason=reason)
+    return _decide(
+        vendor,
+        VendorStatus.ACTIVE,
+        actor=actor,
+        reason=reason,
+        event="vendor.reinstated",
+        page="/vendor/",
+    )
 
 
 # --- staff ----------------------------------------------------------------------------
@@ -272,19 +360,24 @@ def staff_invite(
         target=vendor,
         data={"email": email, "role": role},
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You are invited to join {vendor.name} on Agora",
-            message=(
-                f"{actor.name} invited you to join {vendor.name} as {role}.\n"
-                f"Sign in with {email}, open /vendor/onboarding/ (Joining a team) "
-                f"and accept with this code: {token}\n"
-                '(API clients: POST /api/v1/invitations/accept {"token": "..."})'
-            ),
-            from_email=None,
-            recipient_list=[email],
-            fail_silently=True,
-        )
+    # The invitee may have no account yet: the mail goes to the address itself, and its
+    # link is absolute (it is opened from a mailbox). The token is in the event because
+    # the mail is written when it is sent; only its hash is kept on the invitation.
+    outbox.emit(
+        "staff.invited",
+        subject=invitation,
+        data={
+            "id": invitation.pk,
+            "to_email": email,
+            "vendor_name": vendor.name,
+            "inviter_name": actor.name,
+            "role": role,
+            "token": token,
+            "url": f"{settings.AGORA_BASE_URL}/vendor/onboarding/?token={token}",
+            "expires_at": invitation.expires_at.isoformat(),
+            "timezone": vendor.timezone,
+        },
+        vendor_id=vendor.pk,
     )
     return IssuedInvitation(invitation=invitation, token=token)
 

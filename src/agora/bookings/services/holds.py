@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from agora.accounts.models import User
 from agora.availability import Occupancy, conflicting_seats, is_bookable_start
 from agora.availability import conflicting_seats as count_seats
+from agora.bookings import timers
 from agora.bookings.errors import BookingError, BookingErrorCode, invalid_slot, slot_unavailable
 from agora.bookings.models import (
     OCCUPYING_STATUSES,
@@ -20,6 +21,7 @@ from agora.bookings.models import (
     CapacityUnit,
     PickupOption,
 )
+from agora.bookings.services.announce import announce, first_name
 from agora.bookings.services.context import BookingContext, blocks_for, booking_context
 from agora.bookings.states import BOOKING_LIFECYCLE
 from agora.catalog.models import Listing
@@ -271,6 +273,7 @@ def _take_hold(
         target=booking,
         data={"to": BookingStatus.HELD, "start": start.isoformat()},
     )
+    timers.after_hold(booking=booking)
     return booking
 
 
@@ -310,7 +313,7 @@ def _move(context: BookingContext, *, actor: User, booking_id: int, start: datet
     blocked_from, blocked_until = _check_capacity(
         context, start=start, end=end, seats=booking.seats, now=now, exclude=booking.pk
     )
-    previous = booking.start
+    previous, previous_end = booking.start, booking.end
     try:
         with transaction.atomic():
             Booking.objects.filter(pk=booking.pk).update(
@@ -330,4 +333,18 @@ def _move(context: BookingContext, *, actor: User, booking_id: int, start: datet
             "status": booking.status,
         },
     )
+    # A hold moved before it is paid is nobody else's news yet.
+    if booking.status != BookingStatus.HELD:
+        by_customer = actor.pk == booking.customer_id
+        announce(
+            "booking.rescheduled",
+            booking,
+            listing=context.listing,
+            vendor=context.listing.vendor,
+            previous_start=previous.isoformat(),
+            previous_end=previous_end.isoformat(),
+            by="customer" if by_customer else "vendor",
+            **({"customer_name": first_name(actor.name)} if by_customer else {}),
+        )
+        timers.schedule_next_reminder(booking=booking)
     return booking

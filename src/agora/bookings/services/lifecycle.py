@@ -12,13 +12,22 @@ from django.db import transaction
 from django.db.models import Q
 
 from agora.accounts.models import User
+from agora.bookings import timers
 from agora.bookings.errors import BookingError, BookingErrorCode
 from agora.bookings.models import Booking, BookingStatus, CancellationPolicy
+from agora.bookings.services.announce import (
+    announce,
+    first_name,
+    money_data,
+    review_path,
+    review_until,
+)
 from agora.bookings.states import BOOKING_LIFECYCLE
 from agora.core import clock
 from agora.core.errors import Forbidden, InvalidTransition
 from agora.core.money import Money
 from agora.payments import services as payments
+from agora.payments.models import Refund
 
 
 def _locked(booking: Booking) -> Booking:
@@ -72,7 +81,7 @@ def booking_pay(
         idempotency_key=f"{booking.reference}:pay:{idempotency_key}",
     )
     auto = booking.listing.auto_accept
-    return BOOKING_LIFECYCLE.apply(
+    BOOKING_LIFECYCLE.apply(
         booking,
         BookingStatus.ACCEPTED if auto else BookingStatus.PENDING,
         actor=customer,
@@ -84,18 +93,44 @@ def booking_pay(
             "accepted_at": now if auto else None,
         },
     )
+    # The customer's receipt and, for the vendor, a new booking (to accept, unless the
+    # listing accepts automatically).
+    announce(
+        "booking.paid",
+        booking,
+        customer_name=first_name(customer.name),
+        amount_paid=money_data(Money(booking.price_amount, booking.currency)),
+        payment_reference=payment.charge_id,
+        auto_accepted=auto,
+        receipt_url=f"/account/bookings/{booking.pk}/receipt/",
+    )
+    timers.after_payment(booking=booking)
+    return booking
 
 
-def _refund(booking: Booking, *, amount: Money | None, reason: str, actor: User | None) -> None:
+def _refund(
+    booking: Booking, *, amount: Money | None, reason: str, actor: User | None
+) -> Refund | None:
+    """Refund a paid booking; None when it was not paid or nothing was left to refund.
+    The refund is told in the move's own event (`booking.cancelled` with its `refund`),
+    so payments does not announce it again."""
     if booking.paid_at is None:
-        return
-    payments.refund_create(
+        return None
+    return payments.refund_create(
         reference=booking.reference,
         amount=amount,
         reason=reason,
         actor=actor,
         idempotency_key=f"{booking.reference}:refund:{reason}",
+        announce=False,
     )
+
+
+def _refunded(refund: Refund | None) -> dict[str, Any]:
+    """The event's `refund` (a Money dict), when there was one."""
+    if refund is None:
+        return {}
+    return {"refund": money_data(Money(refund.amount, refund.currency))}
 
 
 @transaction.atomic
@@ -110,9 +145,11 @@ def booking_accept(*, actor: User, booking: Booking) -> Booking:
             f"{booking.status}.",
             extra={"from": booking.status, "to": BookingStatus.ACCEPTED},
         )
-    return BOOKING_LIFECYCLE.apply(
+    BOOKING_LIFECYCLE.apply(
         booking, BookingStatus.ACCEPTED, actor=actor, updates={"accepted_at": clock.now()}
     )
+    announce("booking.accepted", booking)
+    return booking
 
 
 @transaction.atomic
@@ -120,23 +157,36 @@ def booking_decline(*, actor: User, booking: Booking, reason: str = "") -> Booki
     """The vendor declines: the customer is refunded in full."""
     booking = _locked(booking)
     BOOKING_LIFECYCLE.check(booking.status, BookingStatus.DECLINED)
-    _refund(booking, amount=None, reason="declined", actor=actor)
-    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.DECLINED, actor=actor, reason=reason)
+    refund = _refund(booking, amount=None, reason="declined", actor=actor)
+    BOOKING_LIFECYCLE.apply(booking, BookingStatus.DECLINED, actor=actor, reason=reason)
+    announce("booking.declined", booking, reason=reason, **_refunded(refund))
+    return booking
 
 
 @transaction.atomic
 def booking_start(*, actor: User, booking: Booking) -> Booking:
     booking = _locked(booking)
-    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.IN_PROGRESS, actor=actor)
+    BOOKING_LIFECYCLE.apply(booking, BookingStatus.IN_PROGRESS, actor=actor)
+    announce("booking.started", booking)
+    return booking
 
 
 @transaction.atomic
 def booking_complete(*, actor: User, booking: Booking) -> Booking:
     """Done: starts the escrow clock (released AGORA_ESCROW_RELEASE_HOURS later)."""
     booking = _locked(booking)
-    return BOOKING_LIFECYCLE.apply(
+    BOOKING_LIFECYCLE.apply(
         booking, BookingStatus.COMPLETED, actor=actor, updates={"completed_at": clock.now()}
     )
+    # The customer is asked for a review (the page to write it, and until when).
+    announce(
+        "booking.completed",
+        booking,
+        review_url=review_path(booking),
+        review_until=review_until(booking),
+    )
+    timers.after_completion(booking=booking)
+    return booking
 
 
 def booking_mark_reviewed(*, actor: User, booking: Booking, review_id: int) -> Booking:
@@ -157,7 +207,9 @@ def booking_no_show(*, actor: User, booking: Booking) -> Booking:
             "A booking can be marked no-show only after its start.",
             extra={"from": booking.status, "to": BookingStatus.NO_SHOW},
         )
-    return BOOKING_LIFECYCLE.apply(booking, BookingStatus.NO_SHOW, actor=actor)
+    BOOKING_LIFECYCLE.apply(booking, BookingStatus.NO_SHOW, actor=actor)
+    announce("booking.no_show", booking)
+    return booking
 
 
 def cancellation_fee(
@@ -182,10 +234,13 @@ def booking_cancel(*, actor: User, booking: Booking, by_vendor: bool, reason: st
     policy = CancellationPolicy.objects.filter(vendor_id=booking.vendor_id).first()
     fee = cancellation_fee(booking, by_vendor=by_vendor, policy=policy)
     refund = Money(booking.price_amount - fee.amount, booking.currency)
+    refunded = None
     if refund.amount > 0:
-        _refund(booking, amount=refund, reason="cancelled", actor=actor)
-    data: dict[str, Any] = {"by": "vendor" if by_vendor else "customer", "fee": fee.amount}
-    return BOOKING_LIFECYCLE.apply(
+        refunded = _refund(booking, amount=refund, reason="cancelled", actor=actor)
+    by = "vendor" if by_vendor else "customer"
+    data: dict[str, Any] = {"by": by, "fee": fee.amount}
+    was_paid = booking.paid_at is not None
+    BOOKING_LIFECYCLE.apply(
         booking,
         BookingStatus.CANCELLED,
         actor=actor,
@@ -193,6 +248,15 @@ def booking_cancel(*, actor: User, booking: Booking, by_vendor: bool, reason: st
         data=data,
         updates={"cancelled_at": clock.now(), "cancellation_fee_amount": fee.amount},
     )
+    # An unpaid hold given up concerns nobody else: the vendor never had the booking.
+    if was_paid:
+        words: dict[str, Any] = {"by": by, "reason": reason, **_refunded(refunded)}
+        if fee.amount:
+            words["fee"] = money_data(fee)
+        if actor.pk == booking.customer_id:
+            words["customer_name"] = first_name(actor.name)
+        announce("booking.cancelled", booking, **words)
+    return booking
 
 
 # --- automatic moves (tasks) ----------------------------------------------------------------
@@ -244,10 +308,13 @@ def expire_unanswered(*, limit: int = 200) -> int:
             fresh = _locked(booking)
             if fresh.status != BookingStatus.PENDING:
                 continue
-            _refund(fresh, amount=None, reason="not accepted in time", actor=None)
+            refund = _refund(fresh, amount=None, reason="not accepted in time", actor=None)
             BOOKING_LIFECYCLE.apply(
                 fresh, BookingStatus.EXPIRED, actor=None, reason="not accepted in time"
             )
+            # Only this timeout is announced: a lapsed unpaid hold (expire_stale_holds)
+            # took nobody's money and the vendor never saw it.
+            announce("booking.expired", fresh, reason="not accepted in time", **_refunded(refund))
             done += 1
     return done
 

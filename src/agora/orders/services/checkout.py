@@ -16,10 +16,12 @@ from agora.catalog.models import Listing, ListingKind, ProductVariant
 from agora.catalog.selectors import public_listings
 from agora.core import clock
 from agora.core.audit import audit_log_many
+from agora.core.countries import ISO_3166_ALPHA2
 from agora.core.errors import InvalidInput, InvalidTransition
 from agora.core.locking import retry_when_busy
 from agora.core.money import Money
-from agora.orders import stock
+from agora.notifications import outbox
+from agora.orders import stock, timers
 from agora.orders.errors import OrderError, OrderErrorCode, out_of_stock
 from agora.orders.models import (
     Checkout,
@@ -33,6 +35,7 @@ from agora.orders.models import (
     StockReservation,
     VendorOrder,
 )
+from agora.orders.services.announce import first_name, paid_spec
 from agora.orders.shipping import ShippingRuleSpec, shipping_amount
 from agora.orders.states import ORDER_LIFECYCLE
 from agora.orders.stock import ItemKey
@@ -118,6 +121,8 @@ def _price_lines(items: list[ItemRequest]) -> list[PricedLine]:
         )
         previous = lines.get(key)
         quantity = item.quantity + (previous.quantity if previous else 0)
+        if quantity > MAX_QUANTITY:  # the same item over several lines counts as one
+            raise _line_error(index, "quantity", f"at most {MAX_QUANTITY} of one item in all")
         lines[key] = PricedLine(
             key=key, listing=listing, variant=variant, quantity=quantity, unit_price=price
         )
@@ -126,7 +131,7 @@ def _price_lines(items: list[ItemRequest]) -> list[PricedLine]:
 
 def _check_address(address: dict[str, Any]) -> dict[str, Any]:
     country = str(address.get("country", ""))
-    if len(country) != 2 or not country.isalpha() or not country.isupper():
+    if country not in ISO_3166_ALPHA2:
         raise InvalidInput(
             "Use an ISO 3166-1 alpha-2 country code such as GB.",
             errors=[
@@ -235,6 +240,8 @@ def checkout_create(
                     checkout_id=checkout.pk, expires_at=checkout.expires_at.isoformat()
                 )
                 declined = error
+        if not payment_method or declined is not None:
+            timers.after_reservation(expires_at=checkout.expires_at)
     if declined is not None:
         raise declined
     return checkout
@@ -242,11 +249,14 @@ def checkout_create(
 
 @dataclass(frozen=True)
 class OrderToPay:
-    """A vendor order with what its payment needs (its lines' listings and categories)."""
+    """A vendor order with what its payment needs (its lines' listings and categories)
+    and its `order.paid` event (the vendor's name and time zone)."""
 
     order: VendorOrder
     lines: list[OrderLine]
     vendor_tier: str
+    vendor_name: str
+    vendor_timezone: str
 
 
 @dataclass(frozen=True)
@@ -362,6 +372,8 @@ def _reserve(
                 order=order,
                 lines=order_lines[order.pk],
                 vendor_tier=part.lines[0].listing.vendor.tier,
+                vendor_name=part.lines[0].listing.vendor.name,
+                vendor_timezone=part.lines[0].listing.vendor.timezone,
             )
             for order, part in zip(orders, parts, strict=True)
         ],
@@ -385,6 +397,7 @@ def _alert_low_stock(lines: list[PricedLine], known: dict[ItemKey, tuple[int, in
         ).values_list("listing_id", "variant_id")
     )
     new = []
+    alerted = []
     for line in lines:
         level, threshold = levels.get(line.key, (0, 0))
         if (
@@ -392,6 +405,7 @@ def _alert_low_stock(lines: list[PricedLine], known: dict[ItemKey, tuple[int, in
             and level <= threshold
             and (line.key.listing_id, line.key.variant) not in open_alerts
         ):
+            alerted.append(line)
             new.append(
                 LowStockAlert(
                     vendor_id=line.listing.vendor_id,
@@ -402,6 +416,29 @@ def _alert_low_stock(lines: list[PricedLine], known: dict[ItemKey, tuple[int, in
                 )
             )
     LowStockAlert.objects.bulk_create(new)
+    # The vendor's managers hear of each new alert once (an open alert is not repeated).
+    outbox.emit_many(
+        [
+            (
+                "stock.low",
+                alert,
+                {
+                    "id": alert.pk,
+                    "listing_id": alert.listing_id,
+                    "variant_id": alert.variant_id,
+                    "title": line.title,
+                    "stock": alert.stock,
+                    "threshold": alert.threshold,
+                    "url": f"/vendor/listings/{alert.listing_id}/?vendor={alert.vendor_id}",
+                    "vendor_url": f"/vendor/listings/{alert.listing_id}/?vendor={alert.vendor_id}",
+                },
+                None,
+                alert.vendor_id,
+                False,
+            )
+            for alert, line in zip(new, alerted, strict=True)
+        ]
+    )
 
 
 def _largest_line_category(lines: list[OrderLine]) -> str:
@@ -444,7 +481,13 @@ def checkout_pay(
         customer=customer,
         checkout=checkout,
         orders=[
-            OrderToPay(order=order, lines=list(order.lines.all()), vendor_tier=order.vendor.tier)
+            OrderToPay(
+                order=order,
+                lines=list(order.lines.all()),
+                vendor_tier=order.vendor.tier,
+                vendor_name=order.vendor.name,
+                vendor_timezone=order.vendor.timezone,
+            )
             for order in orders
         ],
         payment_method=payment_method,
@@ -494,16 +537,17 @@ def _pay(
         payment_method=payment_method,
         idempotency_key=f"{checkout.reference}:pay:{idempotency_key}",
     )
-    _mark_paid([item.order for item in orders], actor=customer, now=now)
+    _mark_paid(orders, actor=customer, now=now)
     Checkout.objects.filter(pk=checkout.pk).update(status=CheckoutStatus.PAID, paid_at=now)
     checkout.status, checkout.paid_at = CheckoutStatus.PAID, now
 
 
-def _mark_paid(orders: list[VendorOrder], *, actor: User, now: datetime) -> None:
-    """`ORDER_LIFECYCLE` reserved → paid for all the orders at once: one conditional UPDATE
-    and one INSERT of their audit rows (the machine's per-row `apply` costs a savepoint, an
-    UPDATE and an INSERT per order). Any order that moved meanwhile → 409, and the caller's
-    transaction rolls back."""
+def _mark_paid(items: list[OrderToPay], *, actor: User, now: datetime) -> None:
+    """`ORDER_LIFECYCLE` reserved → paid for all the orders at once: one conditional UPDATE,
+    one INSERT of their audit rows and one of their `order.paid` events (the machine's
+    per-row `apply` costs a savepoint, an UPDATE and an INSERT per order). Any order that
+    moved meanwhile → 409, and the caller's transaction rolls back."""
+    orders = [item.order for item in items]
     for order in orders:
         ORDER_LIFECYCLE.check(order.status, OrderStatus.PAID)
     moved = VendorOrder.objects.filter(
@@ -521,6 +565,19 @@ def _mark_paid(orders: list[VendorOrder], *, actor: User, now: datetime) -> None
         action=f"{ORDER_LIFECYCLE.name}.{OrderStatus.PAID}",
         targets=list(orders),
         data={"from": OrderStatus.RESERVED, "to": OrderStatus.PAID, "reason": ""},
+    )
+    customer_name = first_name(actor.name)
+    outbox.emit_many(
+        [
+            paid_spec(
+                item.order,
+                lines=item.lines,
+                vendor_name=item.vendor_name,
+                timezone=item.vendor_timezone,
+                customer_name=customer_name,
+            )
+            for item in items
+        ]
     )
 
 

@@ -4,16 +4,16 @@ cancel with restock and refund. Escalation and automatic completion run as tasks
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 
 from agora.accounts.models import User
 from agora.core import clock
 from agora.core.audit import audit_log
 from agora.core.errors import InvalidInput, InvalidTransition
-from agora.orders import stock
+from agora.orders import stock, timers
 from agora.orders.models import (
     MovementKind,
     OrderStatus,
@@ -21,6 +21,7 @@ from agora.orders.models import (
     StockReservation,
     VendorOrder,
 )
+from agora.orders.services.announce import announce, first_name, refunded
 from agora.orders.states import ORDER_LIFECYCLE
 from agora.orders.stock import ItemKey
 from agora.payments import services as payments
@@ -37,9 +38,11 @@ def _locked(order: VendorOrder) -> VendorOrder:
 
 @transaction.atomic
 def order_accept(*, actor: User, order: VendorOrder) -> VendorOrder:
-    return ORDER_LIFECYCLE.apply(
+    order = ORDER_LIFECYCLE.apply(
         _locked(order), OrderStatus.ACCEPTED, actor=actor, updates={"accepted_at": clock.now()}
     )
+    announce("order.accepted", order)
+    return order
 
 
 @transaction.atomic
@@ -51,7 +54,7 @@ def order_ship(
             "Give the carrier and the tracking number.",
             errors=[{"loc": ["body", "tracking_number"], "msg": "required", "type": "missing"}],
         )
-    return ORDER_LIFECYCLE.apply(
+    order = ORDER_LIFECYCLE.apply(
         _locked(order),
         OrderStatus.SHIPPED,
         actor=actor,
@@ -62,25 +65,33 @@ def order_ship(
             "shipped_at": clock.now(),
         },
     )
+    announce("order.shipped", order, carrier=order.carrier, tracking_number=order.tracking_number)
+    return order
 
 
 @transaction.atomic
 def order_deliver(*, actor: User, order: VendorOrder) -> VendorOrder:
-    return ORDER_LIFECYCLE.apply(
+    order = ORDER_LIFECYCLE.apply(
         _locked(order), OrderStatus.DELIVERED, actor=actor, updates={"delivered_at": clock.now()}
     )
+    # Delivered orders can be reviewed: the customer is told where.
+    announce("order.delivered", order, review_url=f"/account/reviews/new/order/{order.pk}/")
+    timers.after_delivery(delivered_at=order.delivered_at or clock.now())
+    return order
 
 
 @transaction.atomic
 def order_complete(*, actor: User | None, order: VendorOrder, reason: str = "") -> VendorOrder:
     """Delivery confirmed (by the customer, or automatically): starts the escrow clock."""
-    return ORDER_LIFECYCLE.apply(
+    order = ORDER_LIFECYCLE.apply(
         _locked(order),
         OrderStatus.COMPLETED,
         actor=actor,
         reason=reason,
         updates={"completed_at": clock.now()},
     )
+    timers.after_completion(completed_at=order.completed_at or clock.now())
+    return order
 
 
 def _restock(order: VendorOrder) -> None:
@@ -103,13 +114,16 @@ def order_cancel(
             "The vendor has accepted this order; ask them to cancel it.",
             extra={"from": order.status, "to": OrderStatus.CANCELLED},
         )
+    refund = None
     if order.paid_at is not None:
-        payments.refund_create(
+        # Told in `order.cancelled` below, so payments does not announce it again.
+        refund = payments.refund_create(
             reference=order.reference,
             amount=None,
             reason="order cancelled",
             actor=actor,
             idempotency_key=f"{order.reference}:refund:cancelled",
+            announce=False,
         )
     if order.status == OrderStatus.RESERVED:
         # The units are held by the checkout's live reservations of this vendor's lines
@@ -124,13 +138,24 @@ def order_cancel(
             stock.release(reservation, reference=order.reference)
     else:
         _restock(order)
-    return ORDER_LIFECYCLE.apply(
+    was_paid = order.paid_at is not None
+    ORDER_LIFECYCLE.apply(
         order,
         OrderStatus.CANCELLED,
         actor=actor,
         reason=reason,
         updates={"cancelled_at": clock.now()},
     )
+    # An unpaid reservation given up concerns nobody else: the vendor never had the order.
+    if was_paid:
+        by = "customer" if by_customer else "vendor" if actor is not None else "system"
+        words: dict[str, Any] = {"by": by, "reason": reason}
+        if refund is not None:
+            words.update(refunded(refund.amount, refund.currency))
+        if actor is not None and actor.pk == order.customer_id:
+            words["customer_name"] = first_name(actor.name)
+        announce("order.cancelled", order, **words)
+    return order
 
 
 # --- automatic moves -------------------------------------------------------------------------
@@ -166,40 +191,19 @@ def _escalate(order: VendorOrder, *, level: int) -> None:
         ):
             return
         audit_log(actor=None, action="order.escalated", target=order, data={"level": level})
-        vendor_email = order.vendor.contact_email
-        if level == 1 and vendor_email:
-            transaction.on_commit(
-                lambda: send_mail(
-                    f"Order {order.pk} is waiting for you",
-                    f"Order {order.pk} was paid {ACCEPT_WITHIN_HOURS} hours ago. Accept it, or it "
-                    f"is cancelled and refunded after {AUTO_CANCEL_AFTER_HOURS} hours.",
-                    None,
-                    [vendor_email],
-                    fail_silently=True,
-                )
-            )
-        if level == 2:
-            # The marketplace's operators are its users with the role; ADMINS (the site's
-            # technical contacts) are told too when a deployment sets them.
-            recipients = sorted(
-                {
-                    *User.objects.filter(is_operator=True, is_active=True).values_list(
-                        "email", flat=True
-                    ),
-                    *(email for _, email in settings.ADMINS),
-                }
-            )
-            if recipients:
-                transaction.on_commit(
-                    lambda: send_mail(
-                        f"Order {order.pk} not accepted by {order.vendor.name}",
-                        f"Paid {OPERATOR_AFTER_HOURS}+ hours ago and still not accepted. "
-                        f"It is cancelled and refunded at {AUTO_CANCEL_AFTER_HOURS} hours.",
-                        None,
-                        recipients,
-                        fail_silently=True,
-                    )
-                )
+        # Level 1 reminds the vendor's owners and managers; level 2 tells the operators
+        # too (and the vendor once more: operators are now looking at it).
+        assert order.paid_at is not None
+        announce(
+            "order.escalated",
+            order,
+            operators=level >= 2,
+            level=level,
+            paid_at=order.paid_at.isoformat(),
+            hours_waiting=ACCEPT_WITHIN_HOURS if level == 1 else OPERATOR_AFTER_HOURS,
+            cancel_at=(order.paid_at + timedelta(hours=AUTO_CANCEL_AFTER_HOURS)).isoformat(),
+            operator_url=f"/operator/sales/{order.reference}/",
+        )
 
 
 def complete_delivered(*, limit: int = 500) -> int:

@@ -4,7 +4,8 @@
   release (frozen while a dispute is open), commission rules;
 * payouts.py — on-demand and scheduled payouts and their failure;
 * disputes.py — disputes opened, evidenced and decided;
-* webhooks.py — what the payment provider's signed events change.
+* webhooks.py — what the payment provider's signed events change;
+* subjects.py — how bookings and orders describe their references for the events.
 
 Callers (bookings, orders, the API) use the names below: `payments.payment_collect(...)`.
 """
@@ -36,6 +37,11 @@ from agora.payments.services.sales import (
     payments_collect,
     refund_create,
 )
+from agora.payments.services.subjects import (
+    SaleSubject,
+    sale_describe,
+    sale_describer_register,
+)
 from agora.payments.services.webhooks import WebhookOutcome, stripe_event_handle
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "PAYOUT_LIFECYCLE",
     "SaleContext",
     "SalePart",
+    "SaleSubject",
     "WebhookOutcome",
     "commission_rule_create",
     "commission_rule_update",
@@ -60,6 +67,8 @@ __all__ = [
     "payout_settings_set",
     "payouts_due",
     "refund_create",
+    "sale_describe",
+    "sale_describer_register",
     "scheduled_payouts_run",
     "stripe_event_handle",
 ]

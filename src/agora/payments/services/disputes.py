@@ -10,6 +10,8 @@ Winning gives every piece back; losing hands the money to the card network.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from agora.core import clock
@@ -17,6 +19,8 @@ from agora.core.audit import audit_log
 from agora.core.errors import InvalidTransition, NotFound
 from agora.core.money import Money
 from agora.core.statemachine import StateMachine
+from agora.core.validation import check_positive_amount
+from agora.notifications import outbox
 from agora.payments import flows
 from agora.payments.errors import PaymentError, PaymentErrorCode
 from agora.payments.guard import money_change, note_ledger_post
@@ -28,6 +32,7 @@ from agora.payments.models import (
     Payment,
 )
 from agora.payments.selectors import reference_state
+from agora.payments.services.subjects import sale_describe
 
 DISPUTE_LIFECYCLE = StateMachine.of(
     "dispute", {DisputeStatus.OPENED: [DisputeStatus.WON, DisputeStatus.LOST]}
@@ -37,6 +42,34 @@ DISPUTE_LIFECYCLE = StateMachine.of(
 def _user_id(actor: object | None) -> int | None:
     user_id = getattr(actor, "pk", None)
     return user_id if isinstance(user_id, int) else None
+
+
+def _announce(name: str, dispute: Dispute, **extra: Any) -> None:
+    """`dispute.opened` / `dispute.decided`: the customer and the vendor each open the
+    page of the sale it is about (as the reference's owner describes it), operators the
+    dispute's page in the console."""
+    sale = sale_describe(reference=dispute.reference)
+    sale_data = sale.data if sale is not None else {}
+    outbox.emit(
+        name,
+        subject=dispute,
+        data={
+            "id": dispute.pk,
+            "status": dispute.status,
+            "reference": dispute.reference,
+            "amount": {"amount": dispute.amount, "currency": dispute.currency},
+            "reason": dispute.reason,
+            "sale": sale_data,
+            "url": sale_data.get("url", ""),
+            "vendor_url": sale_data.get("vendor_url")
+            or f"/vendor/money/?vendor={dispute.vendor_id}",
+            "operator_url": f"/operator/disputes/{dispute.pk}/",
+            **extra,
+        },
+        user_id=sale.customer_id if sale is not None else None,
+        vendor_id=dispute.vendor_id,
+        operators=name == "dispute.opened",
+    )
 
 
 def dispute_open(
@@ -55,6 +88,8 @@ def dispute_open(
     The payment row is locked first, as `escrow_release` locks it: a release and an
     opening at the same time are decided one after the other.
     """
+    if amount is not None:
+        check_positive_amount(amount)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(reference=reference).first()
         if payment is None:
@@ -105,6 +140,7 @@ def dispute_open(
                 target=dispute,
                 data={"reference": reference, "amount": amount.amount, "reason": reason[:300]},
             )
+            _announce("dispute.opened", dispute)
     return dispute
 
 
@@ -164,6 +200,7 @@ def dispute_decide(
                 "decided_at": clock.now(),
             },
         )
+        _announce("dispute.decided", locked, outcome=outcome)
     return locked
 
 

@@ -12,6 +12,8 @@ from django.db.models.functions import Coalesce
 from agora.core import clock
 from agora.core.money import Money
 from agora.core.statemachine import StateMachine
+from agora.core.validation import check_positive_amount
+from agora.notifications import outbox
 from agora.payments import flows
 from agora.payments.errors import PaymentError, PaymentErrorCode
 from agora.payments.gateway import get_gateway
@@ -39,6 +41,22 @@ PAYOUT_LIFECYCLE = StateMachine.of(
 )
 
 
+def _announce(name: str, payout: Payout) -> None:
+    """`payout.paid` / `payout.failed` to the vendor's owners and managers."""
+    money_page = f"/vendor/money/?vendor={payout.vendor_id}"
+    data = {
+        "id": payout.pk,
+        "status": payout.status,
+        "amount": {"amount": payout.amount, "currency": payout.currency},
+        "url": money_page,
+        "vendor_url": money_page,
+        "created_at": payout.created_at.isoformat(),
+    }
+    if payout.failure_reason:
+        data["failure_reason"] = payout.failure_reason
+    outbox.emit(name, subject=payout, data=data, vendor_id=payout.vendor_id)
+
+
 def payout_create(
     *,
     vendor_id: int,
@@ -53,6 +71,8 @@ def payout_create(
     never overdraw it (409 insufficient_balance). The sandbox transfer settles at once;
     a failed transfer returns the money to available.
     """
+    if amount is not None:
+        check_positive_amount(amount)
     with transaction.atomic():
         replay = Payout.objects.filter(idempotency_key=idempotency_key).first()
         if replay is not None:
@@ -105,6 +125,7 @@ def _payout_transfer(payout: Payout) -> Payout:
         PAYOUT_LIFECYCLE.apply(
             payout, PayoutStatus.PAID, actor=None, updates={"settled_at": clock.now()}
         )
+        _announce("payout.paid", payout)
         # Settling posts nothing new: the money left `available` when the payout was
         # created. Name that posting to the guard as this change's ledger record.
         note_ledger_post(payout.journal_transaction_id)
@@ -131,6 +152,7 @@ def payout_fail(*, payout: Payout, reason: str, actor: object | None = None) -> 
             reason=reason,
             updates={"failure_reason": reason[:300], "settled_at": clock.now()},
         )
+        _announce("payout.failed", payout)
     return payout
 
 

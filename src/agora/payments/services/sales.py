@@ -14,7 +14,8 @@ from django.db.models import F
 from agora.core.audit import audit_log
 from agora.core.errors import Forbidden, NotFound
 from agora.core.money import Money
-from agora.core.validation import field_error
+from agora.core.validation import check_positive_amount, field_error
+from agora.notifications import outbox
 from agora.payments import flows
 from agora.payments.commission import CommissionRuleSpec, SaleContext, fees_for
 from agora.payments.errors import PaymentError, PaymentErrorCode
@@ -29,6 +30,7 @@ from agora.payments.models import (
     Refund,
 )
 from agora.payments.selectors import reference_state
+from agora.payments.services.subjects import sale_describe
 
 
 @dataclass(frozen=True)
@@ -141,14 +143,26 @@ def payment_collect(
 
 @transaction.atomic
 def refund_create(
-    *, reference: str, amount: Money | None, reason: str, actor: object | None, idempotency_key: str
+    *,
+    reference: str,
+    amount: Money | None,
+    reason: str,
+    actor: object | None,
+    idempotency_key: str,
+    announce: bool = True,
 ) -> Refund | None:
     """Give back `amount` (None: all that is refundable) of `reference`'s payment.
 
     Reverses vendor share, commission and fee in proportion (flows.post_refund) and never
     refunds more than was captured (409 refund_exceeds_captured). A retry with the same
     key returns the first refund. Returns None when nothing is left to refund.
+
+    An operator's refund is announced as `<kind>.refunded` (`booking.refunded`) to the
+    customer and the vendor. Lifecycles that refund as part of a move of their own (a
+    cancellation, a decline) pass `announce=False`: their event tells of the refund.
     """
+    if amount is not None:
+        check_positive_amount(amount)
     payment = Payment.objects.select_for_update().filter(reference=reference).first()
     if payment is None:
         raise NotFound(f"No payment for {reference}.")
@@ -197,7 +211,36 @@ def refund_create(
             else PaymentStatus.PARTIALLY_REFUNDED
         )
         Payment.objects.filter(pk=payment.pk).update(status=status)
+        if announce:
+            _announce_refund(payment=payment, refund=refund, status=status)
     return refund
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def _announce_refund(*, payment: Payment, refund: Refund, status: str) -> None:
+    """`booking.refunded` / `order.refunded`, as the reference's owner describes it; a
+    reference nobody describes (a sale of another kind) is not announced."""
+    sale = sale_describe(reference=payment.reference)
+    if sale is None:
+        return
+    outbox.emit(
+        f"{sale.event_prefix}.refunded",
+        subject=payment.reference,
+        data={
+            **sale.data,
+            "refund_id": refund.pk,
+            "refund": _money(refund.amount, refund.currency),
+            "refunded_total": _money(payment.refunded_amount, payment.currency),
+            "paid": _money(payment.gross_amount, payment.currency),
+            "fully_refunded": status == PaymentStatus.REFUNDED,
+            "reason": refund.reason,
+        },
+        user_id=sale.customer_id,
+        vendor_id=payment.vendor_id,
+    )
 
 
 @transaction.atomic

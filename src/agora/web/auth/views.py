@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,9 +30,8 @@ from agora.vendors import selectors as vendor_selectors
 from agora.web.auth.forms import SignInForm, SignUpForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-# Sign-ups and reset e-mails per address of origin: enough for a shared office, too few
-# to mass-create accounts or bomb someone's inbox.
-SIGNUPS_PER_IP = 20
+# Reset e-mails per address of origin: enough for a shared office, too few to bomb
+# someone's inbox. (Sign-ups are limited in accounts.services, for the API too.)
 RESETS_PER_IP = 10
 WINDOW_SECONDS = 3600
 
@@ -124,20 +124,18 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     context["form"] = form
     if not form.is_valid():
         return _page(request, "web/auth/signup.html", context, status=400)
-    attempts = ratelimit.hit(
-        scope="signup-ip", ident=client_ip(request), window_seconds=WINDOW_SECONDS
-    )
-    if attempts > SIGNUPS_PER_IP:
-        form.add_error(None, "Too many new accounts from your network; try again later.")
-        response = _page(request, "web/auth/signup.html", context, status=429)
-        response["Retry-After"] = str(ratelimit.retry_after(window_seconds=WINDOW_SECONDS))
-        return response
     try:
         user = account_services.user_register(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             name=form.cleaned_data["name"],
+            ip=client_ip(request),
         )
+    except RateLimited as error:  # the same limit as the API's (SIGNUPS_PER_IP)
+        form.add_error(None, error.detail)
+        response = _page(request, "web/auth/signup.html", context, status=429)
+        response["Retry-After"] = error.headers["Retry-After"]
+        return response
     except InvalidInput as error:
         _field_errors(form, error)
         return _page(request, "web/auth/signup.html", context, status=400)
@@ -171,7 +169,27 @@ def _field_errors(form: SignUpForm, error: InvalidInput) -> None:
 # --- password reset -------------------------------------------------------------------
 
 
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its mail handed to the outbox: retried when the relay fails,
+    never lost, and no answer on the page that would tell whether the address exists."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        account_services.password_reset_announce(
+            user=context["user"],
+            reset_path=f"/password-reset/{context['uid']}/{context['token']}/",
+        )
+
+
 class PasswordResetRequest(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
     template_name = "web/auth/password_reset_form.html"
     email_template_name = "web/auth/password_reset_email.txt"
     subject_template_name = "web/auth/password_reset_subject.txt"
