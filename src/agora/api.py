@@ -9,17 +9,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import DataError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from agora.accounts.api import router as accounts_router
 from agora.bookings.api import router as bookings_router
 from agora.catalog.api import operator_router as catalog_operator_router
 from agora.catalog.api import router as catalog_router
-from agora.core.errors import DomainError, ErrorCode, problem_from_error, problem_response
+from agora.core.errors import (
+    DomainError,
+    ErrorCode,
+    problem_from_error,
+    problem_response,
+    unavailable_response,
+)
+from agora.core.openapi import ContractAPI
+from agora.messaging.api import router as messaging_router
+from agora.notifications.api import router as notifications_router
+from agora.notifications.live.api import router as live_router
+from agora.notifications.webhooks.api import operator_router as webhooks_operator_router
+from agora.notifications.webhooks.api import router as webhooks_router
 from agora.orders.api import router as orders_router
 from agora.payments.api import operator_router as payments_operator_router
 from agora.payments.api import router as payments_router
@@ -30,7 +41,7 @@ from agora.vendors.api import router as vendors_router
 
 logger = logging.getLogger("agora.api")
 
-api = NinjaAPI(
+api = ContractAPI(
     title="Agora API",
     version="1",
     description=(
@@ -93,7 +104,10 @@ def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
             status=400,
             code=ErrorCode.VALIDATION_ERROR,
             detail="The request body is not valid JSON.",
-            extra={"errors": [{"loc": ["body"], "msg": "malformed JSON", "type": "json_invalid"}]},
+            extra={
+                "errors": [{"loc": ["body"], "msg": "malformed JSON", "type": "json_invalid"}],
+                "request_id": getattr(request, "request_id", None),
+            },
         )
     code = {
         401: ErrorCode.NOT_AUTHENTICATED,
@@ -114,6 +128,25 @@ def on_data_error(request: HttpRequest, error: DataError) -> HttpResponse:
         status=422,
         code=ErrorCode.VALIDATION_ERROR,
         detail="A value in the request cannot be stored (a NUL character, a number out of range).",
+    )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    # The database is down or unreachable: nothing is wrong with the request, retry it.
+    logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
+    return unavailable_response()
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    # A body without Content-Length (chunked) that grew past DATA_UPLOAD_MAX_MEMORY_SIZE;
+    # one with it is refused earlier by RequestGuardMiddleware, with the same answer.
+    return problem_response(
+        status=413,
+        code=ErrorCode.PAYLOAD_TOO_LARGE,
+        detail="The request body is larger than allowed.",
     )
 
 
@@ -152,3 +185,8 @@ api.add_router("/", payments_router)
 api.add_router("/", payments_operator_router)
 api.add_router("/", reviews_router)
 api.add_router("/", reviews_operator_router)
+api.add_router("/", messaging_router)
+api.add_router("/", notifications_router)
+api.add_router("/", live_router)
+api.add_router("/", webhooks_router)
+api.add_router("/", webhooks_operator_router)

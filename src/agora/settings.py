@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "agora.core.middleware.SecurityHeadersMiddleware",
     # Outside CommonMiddleware, so even its refusals (a disallowed host) become problem+json.
     "agora.core.middleware.ApiProblemMiddleware",
+    # NUL in the address, oversized API bodies: refused before a session or a body is read.
+    "agora.core.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -286,6 +288,13 @@ AGORA_EMAIL_MAX_ATTEMPTS = env_int("AGORA_EMAIL_MAX_ATTEMPTS", 8)
 AGORA_OUTBOX_LEASE_SECONDS = env_int("AGORA_OUTBOX_LEASE_SECONDS", 120)
 # Stream events are kept this long for `Last-Event-ID` replay, then pruned.
 AGORA_EVENT_RETENTION_DAYS = env_int("AGORA_EVENT_RETENTION_DAYS", 30)
+# Live streams: how often each server process looks for new events, in milliseconds —
+# without Redis, and with Redis while idle (every commit anywhere wakes it at once then).
+AGORA_LIVE_POLL_MS = env_int("AGORA_LIVE_POLL_MS", 150)
+AGORA_LIVE_REDIS_POLL_MS = env_int("AGORA_LIVE_REDIS_POLL_MS", 1000)
+# Webhook URLs must be https on public addresses; 1 also accepts http and loopback or
+# private addresses (local testing only: it lets vendors reach the server's own network).
+AGORA_WEBHOOK_ALLOW_PRIVATE = env_bool("AGORA_WEBHOOK_ALLOW_PRIVATE", False)
 
 # --- security ---------------------------------------------------------------------------
 

@@ -331,10 +331,26 @@ PUBLIC_READS = {
     "GET /listings/{listing_id}/price",
     "GET /vendors/{vendor_id}/schedule",
     "GET /listings/{listing_id}/slots",
+    "GET /listings/{listing_id}/events",  # public: slots.changed only (notifications/live)
     "GET /vendors/{vendor_id}/reviews",
 }
 # Vendor- or listing-scoped routes covered elsewhere, with the test that covers them.
-EXEMPT: dict[str, str] = {}
+WEBHOOKS_MATRIX = "tests/notifications/webhooks/test_isolation.py"
+EXEMPT: dict[str, str] = {
+    "GET /bookings/{booking_id}/messages": "tests/messaging/test_isolation.py",
+    "POST /bookings/{booking_id}/messages": "tests/messaging/test_isolation.py",
+    "POST /bookings/{booking_id}/messages/read": "tests/messaging/test_isolation.py",
+    "DELETE /vendors/{vendor_id}/webhooks/{webhook_id}": WEBHOOKS_MATRIX,
+    "GET /vendors/{vendor_id}/webhooks": WEBHOOKS_MATRIX,
+    "GET /vendors/{vendor_id}/webhooks/{webhook_id}": WEBHOOKS_MATRIX,
+    "GET /vendors/{vendor_id}/webhooks/{webhook_id}/deliveries": WEBHOOKS_MATRIX,
+    "PATCH /vendors/{vendor_id}/webhooks/{webhook_id}": WEBHOOKS_MATRIX,
+    "POST /vendors/{vendor_id}/webhooks": WEBHOOKS_MATRIX,
+    "POST /vendors/{vendor_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": (
+        WEBHOOKS_MATRIX
+    ),
+    "POST /vendors/{vendor_id}/webhooks/{webhook_id}/rotate-secret": WEBHOOKS_MATRIX,
+}
 
 EXPECTED: dict[str, dict[str, tuple[int, str]]] = {
     ANY_STAFF: {

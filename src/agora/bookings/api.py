@@ -34,6 +34,7 @@ from agora.bookings.schemas import (
 from agora.bookings.services import holds, lifecycle, setup
 from agora.catalog.selectors import listing_get_for_staff, listing_get_visible
 from agora.core.money import MoneySchema
+from agora.core.openapi import file_responses
 from agora.core.pagination import PageOut
 from agora.vendors.selectors import MANAGER_ROLES, vendor_get_for_staff, vendor_get_visible
 
@@ -394,7 +395,11 @@ def calendar_feed(
     return CalendarFeedOut(url=request.build_absolute_uri(f"/api/v1/calendar/{token}.ics"))
 
 
-@router.get("/calendar/{token}.ics", summary="iCalendar feed (RFC 5545)")
+@router.get(
+    "/calendar/{token}.ics",
+    summary="iCalendar feed (RFC 5545)",
+    openapi_extra=file_responses("text/calendar", description="The feed, as iCalendar"),
+)
 def calendar_ics(request: HttpRequest, token: str) -> HttpResponse:
     from agora.vendors.models import Vendor
 

@@ -5,7 +5,17 @@ Later capabilities add their own step here (vendors, listings, bookings, orders,
 
 from collections.abc import Callable
 
-from agora.demo import accounts, bookings, marketplace, orders, pending_vendors, reviews
+from agora.demo import (
+    accounts,
+    bookings,
+    marketplace,
+    messaging,
+    notifications,
+    orders,
+    pending_vendors,
+    reviews,
+    webhooks,
+)
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
@@ -14,4 +24,7 @@ STEPS: list[tuple[str, Callable[[], str]]] = [
     ("shipping and orders", orders.load),
     ("applications awaiting approval", pending_vendors.load),
     ("reviews", reviews.load),
+    ("notifications", notifications.load),
+    ("conversations", messaging.load),
+    ("webhooks", webhooks.load),
 ]

@@ -78,7 +78,11 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
+    # A notice outlives its event: events are pruned after AGORA_EVENT_RETENTION_DAYS, the
+    # person's notification history is not.
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
     name = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
@@ -172,3 +176,7 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.group}/{self.channel}={self.enabled}"
+
+
+# Webhooks are part of this app (their migrations are this app's); defined in their package.
+from agora.notifications.webhooks.models import *  # noqa: E402, F403

@@ -27,7 +27,8 @@ def test_detail_shows_status_timeline_and_actions(
 ) -> None:
     booking = paid(alice, world.service, tuesday(10))
 
-    with django_assert_max_num_queries(12):
+    # + 1: the header's notification bell (one COUNT of unread notifications)
+    with django_assert_max_num_queries(12 + 1):
         response = alice.get(f"/account/bookings/{booking.pk}/")
 
     page = html(response)

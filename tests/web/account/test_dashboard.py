@@ -1,4 +1,5 @@
-"""The customer's home: bookings and orders with live status (an htmx-polled fragment),
+"""The customer's home: bookings and orders with live status (a fragment fetched again on
+the customer's live events),
 reviews still to write; the lists; the quote page; portal access."""
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from tests.web.account.helpers import held, html, paid
 from tests.web.account.test_goods import add, check_out
 
 pytestmark = pytest.mark.django_db
+
+LIVE = (
+    'data-live-stream="/api/v1/events" data-live-events="booking.updated order.updated" '
+    'data-live-url="/account/status/"'
+)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client: Client, db: Any) -> None:
@@ -40,7 +46,9 @@ def test_the_dashboard_shows_bookings_and_orders_with_their_status(
     add(alice, world.gadget)
     check_out(alice)
 
-    with django_assert_max_num_queries(10):
+    # + 1: the header's notification bell (one COUNT of unread notifications)
+    # + 1: the stream position the live status resumes from
+    with django_assert_max_num_queries(10 + 1 + 1):
         response = alice.get("/account/")
 
     page = html(response)
@@ -49,28 +57,28 @@ def test_the_dashboard_shows_bookings_and_orders_with_their_status(
     assert "Widget" in page
     assert "Gadget" in page
     assert page.count("Paid — waiting for the vendor</span>") == 2
-    assert 'hx-get="/account/status/" hx-trigger="every 5s"' in page
+    assert LIVE in page
     assert 'href="/account/cart/"' in page
 
 
-def test_the_status_fragment_follows_the_vendor_and_stops_polling_when_done(
+def test_the_status_fragment_follows_the_vendor_on_its_live_events(
     world: World, alice: Client, django_assert_max_num_queries: Any
 ) -> None:
     booking = paid(alice, world.service, tuesday(10))
     lifecycle.booking_accept(actor=world.owner, booking=booking)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8 + 1):  # + the stream position
         fragment = html(alice.get("/account/status/"))
 
     assert fragment.startswith('<div id="live-status"')
     assert "<html" not in fragment
     assert "Confirmed by the vendor" in fragment
-    assert 'hx-trigger="every 5s"' in fragment
+    assert LIVE in fragment
 
     lifecycle.booking_complete(actor=world.owner, booking=booking)
     done = html(alice.get("/account/status/"))
     assert "Completed" in done
-    assert "hx-trigger" not in done
+    assert "hx-trigger" not in done  # no polling: the stream says when to look again
 
 
 def test_another_customers_things_stay_off_my_dashboard(
@@ -108,9 +116,11 @@ def test_the_lists_page_through_bookings_and_orders(
     add(alice, world.widget)
     check_out(alice)
 
-    with django_assert_max_num_queries(8):
+    # + 1: the header's notification bell (one COUNT of unread notifications)
+    with django_assert_max_num_queries(8 + 1):
         bookings = html(alice.get("/account/bookings/"))
-    with django_assert_max_num_queries(8):
+    # + 1: the header's notification bell (one COUNT of unread notifications)
+    with django_assert_max_num_queries(8 + 1):
         orders = html(alice.get("/account/orders/"))
 
     assert bookings.count("Full service") == 3

@@ -184,7 +184,13 @@ def test_slots_fragment_lists_the_weeks_free_times_linking_to_booking(
     assert response.status_code == 200
     assert "<html" not in page  # a fragment for htmx to swap in
     assert "no-store" in response["Cache-Control"]
-    assert 'hx-trigger="every 30s"' in page  # it refreshes itself
+    # it refreshes itself when the listing's live stream says the free times changed (and,
+    # as a safety net, every minute)
+    assert (
+        f'data-live-stream="/api/v1/listings/{market.mot.pk}/events" '
+        'data-live-events="slots.changed"'
+    ) in page
+    assert 'hx-trigger="every 60s"' in page
     assert "Monday 5 January" in page
     assert "Friday 9 January" in page
     assert "Saturday 10 January" not in page  # closed at weekends

@@ -1,6 +1,6 @@
 """The customer's home: bookings and orders with their live status, and reviews still to
-write. The status part is one fragment that htmx re-fetches every few seconds while
-anything is still moving."""
+write. The status part is one fragment that the page fetches again whenever the
+customer's event stream says a booking or an order changed (notifications.live)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from agora.web.account.common import customer
 
 DASHBOARD_ROWS = 8
 LIST_ROWS = 20
-POLL_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -109,14 +108,7 @@ def _live_status(user: Any) -> dict[str, Any]:
             user=user, as_vendor=False, status=None, cursor=None, limit=DASHBOARD_ROWS
         ).items
     )
-    moving = any(row.status in display.LIVE_BOOKING_STATUSES for row in bookings) or any(
-        row.status in display.LIVE_ORDER_STATUSES for row in orders
-    )
-    return {
-        "bookings": bookings,
-        "orders": orders,
-        "poll_seconds": POLL_SECONDS if moving else 0,
-    }
+    return {"bookings": bookings, "orders": orders}
 
 
 @customer_required
@@ -137,7 +129,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @customer_required
 @require_safe
 def live_status(request: HttpRequest) -> HttpResponse:
-    """The dashboard's status fragment (htmx polls it)."""
+    """The dashboard's status fragment (fetched again on the customer's live events)."""
     return render(request, "web/account/partials/live_status.html", _live_status(customer(request)))
 
 

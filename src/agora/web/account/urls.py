@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from agora.web.account import bookings, dashboard, goods, quotes, reviews
+from agora.web.account import bookings, conversations, dashboard, goods, quotes, reviews
 
 urlpatterns = [
     path("", dashboard.dashboard, name="account-dashboard"),
@@ -48,6 +48,23 @@ urlpatterns = [
     path("orders/<int:order_id>/", goods.order_detail, name="account-order"),
     path("orders/<int:order_id>/confirm/", goods.order_confirm, name="account-order-confirm"),
     path("orders/<int:order_id>/cancel/", goods.order_cancel, name="account-order-cancel"),
+    # messages
+    path("messages/", conversations.conversation_list, name="account-messages"),
+    path(
+        "messages/files/<int:attachment_id>/",
+        conversations.attachment,
+        name="account-message-file",
+    ),
+    path(
+        "messages/<slug:kind>/<int:subject_id>/",
+        conversations.conversation,
+        name="account-conversation",
+    ),
+    path(
+        "messages/<slug:kind>/<int:subject_id>/thread/",
+        conversations.conversation_thread,
+        name="account-conversation-thread",
+    ),
     # reviews
     path("reviews/", reviews.review_list, name="account-reviews"),
     path("reviews/new/<str:kind>/<int:object_id>/", reviews.review_new, name="account-review-new"),

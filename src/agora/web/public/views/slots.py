@@ -1,8 +1,10 @@
 """Live slots of a bookable service, a week at a time.
 
-htmx swaps the fragment into the listing page and the fragment asks again every 30 seconds,
-so a slot someone else takes disappears while the visitor looks. Without JavaScript the same
-URL is a page of its own. Each slot links to the customer portal's booking step.
+htmx swaps the fragment into the listing page, and the page fetches it again whenever the
+listing's public live stream says a booking at its vendor changed (notifications.live), so a
+slot someone else takes disappears while the visitor looks; and once a minute regardless,
+since a hold is not announced as an event. Without JavaScript the same URL is a page of its
+own. Each slot links to the customer portal's booking step.
 """
 
 from __future__ import annotations

@@ -3,7 +3,14 @@ onboarding."""
 
 from django.urls import path
 
-from agora.web.vendor_portal.operations.views import agenda, bookings, orders, profile, staff
+from agora.web.vendor_portal.operations.views import (
+    agenda,
+    bookings,
+    conversations,
+    orders,
+    profile,
+    staff,
+)
 
 urlpatterns = [
     path("", agenda.today, name="vendor-today"),
@@ -18,6 +25,22 @@ urlpatterns = [
     path("orders/", orders.order_list, name="vendor-orders"),
     path("orders/<int:order_id>/", orders.order_detail, name="vendor-order"),
     path("orders/<int:order_id>/<slug:action>/", orders.order_move, name="vendor-order-move"),
+    path("messages/", conversations.conversation_list, name="vendor-messages"),
+    path(
+        "messages/files/<int:attachment_id>/",
+        conversations.attachment,
+        name="vendor-message-file",
+    ),
+    path(
+        "messages/<slug:kind>/<int:subject_id>/",
+        conversations.conversation,
+        name="vendor-conversation",
+    ),
+    path(
+        "messages/<slug:kind>/<int:subject_id>/thread/",
+        conversations.conversation_thread,
+        name="vendor-conversation-thread",
+    ),
     path("staff/", staff.staff_list, name="vendor-staff"),
     path("staff/invite/", staff.staff_invite, name="vendor-staff-invite"),
     path("staff/<int:user_id>/role/", staff.staff_change_role, name="vendor-staff-role"),
