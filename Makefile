@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 CODE_DIRS := $(wildcard src tests bench)
 # Extra arguments for pytest, e.g. make test-sqlite PYTEST_ARGS='-k orders -x'
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); each gets its own test database. 0 runs in one process.
+PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -19,6 +21,16 @@ help:
 	@echo "targets: install install-dev run lint test test-sqlite test-postgres bench fmt clean"
 
 # --- virtualenv ---------------------------------------------------------------
+# A .venv made by another Python than the one asked for (python3 -> 3.11) is rebuilt,
+# not reused by every later make.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV_VERSION := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(VENV_VERSION),)
+ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
+$(shell rm -rf $(VENV))
+endif
+endif
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
@@ -63,10 +75,10 @@ test: lint
 
 # pytest's exit status (including 5 = "no tests collected") is the recipe's status.
 test-sqlite: install-dev
-	env -u DATABASE_URL AGORA_EXPECT_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL AGORA_EXPECT_DB=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: install-dev
-	AGORA_EXPECT_DB=postgresql scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+	AGORA_EXPECT_DB=postgresql scripts/with-postgres $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # --- benchmarks ------------------------------------------------------------------------
 bench: install-dev
