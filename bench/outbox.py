@@ -75,14 +75,15 @@ def run(events: int, *, webhooks: bool, db: str) -> None:
     server = None
     if webhooks:
         from agora.notifications.webhooks import services as webhook_services
+        from agora.notifications.webhooks.selectors import WebhookOwner
 
         server = ThreadingHTTPServer(("127.0.0.1", free_port()), Receiver)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        webhook_services.webhook_create(
-            actor=staff[0],
-            vendor=vendor,
-            url=f"http://127.0.0.1:{server.server_address[1]}/hook",
-            events=["*"],
+        checked = webhook_services.webhook_endpoint_check(
+            url=f"http://127.0.0.1:{server.server_address[1]}/hook", events=["*"]
+        )
+        webhook_services.webhook_endpoint_create(
+            actor=staff[0], owner=WebhookOwner(vendor=vendor), checked=checked
         )
 
     started = time.perf_counter()
