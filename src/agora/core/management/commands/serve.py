@@ -1,3 +1,5 @@
+import ctypes
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -27,7 +29,12 @@ class Command(BaseCommand):
         )
         background = None
         if options["with_worker"]:
-            background = subprocess.Popen([sys.executable, "-m", "agora", "worker"])
+            background = subprocess.Popen(
+                [sys.executable, "-m", "agora", "worker"], preexec_fn=_die_with_parent
+            )
+            # uvicorn re-raises the SIGTERM it caught once it has shut down: exit through
+            # `finally` then, so the worker is stopped with the server.
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         try:
             uvicorn.run(
                 "agora.asgi:application",
@@ -45,3 +52,12 @@ class Command(BaseCommand):
                     background.wait(15)
                 except subprocess.TimeoutExpired:
                     background.kill()
+
+
+def _die_with_parent() -> None:
+    """In the worker child (Linux): SIGTERM it if the server dies without cleaning up."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # another libc or system: `finally` still stops it on a clean exit
+        pass
