@@ -282,7 +282,10 @@ def test_a_mail_that_cannot_be_sent_is_retried_with_backoff_and_finally_shown_as
 
     # And an operator's retry puts it back in the queue
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert mailer.retry_failed(delivery_ids=[row.pk]) == 1
+    from agora.notifications.services import email_delivery_retry
+
+    operator = UserFactory(is_operator=True)
+    assert email_delivery_retry(actor=operator, delivery_id=row.pk)
     mailer.send_due()
     row.refresh_from_db()
     assert row.status == DeliveryStatus.SENT

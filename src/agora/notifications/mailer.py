@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 
 from agora.core import clock
 from agora.notifications import catalogue, rendering
@@ -160,18 +160,3 @@ def _failed(delivery: EmailDelivery, error: Exception) -> None:
         leased_until=None,
         last_error=f"{type(error).__name__}: {error}"[:2000],
     )
-
-
-def retry_failed(*, delivery_ids: list[int]) -> int:
-    """An operator's "try again" on failed mails: back to pending, due now."""
-    return EmailDelivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error=""
-    )
-
-
-def email_deliveries(*, status: str | None) -> QuerySet[EmailDelivery]:
-    """The operator's view of outgoing mail, newest first; `status` narrows it."""
-    rows = EmailDelivery.objects.select_related("event").order_by("-id")
-    if status:
-        rows = rows.filter(status=status)
-    return rows

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from agora.accounts.models import User
 from agora.core.errors import NotFound
 from agora.core.pagination import DEFAULT_LIMIT, Page, paginate
 from agora.notifications.catalogue import EVENT_TYPES, GROUPS
-from agora.notifications.models import Channel, Notification, NotificationPreference
+from agora.notifications.models import (
+    Channel,
+    EmailDelivery,
+    Notification,
+    NotificationPreference,
+)
 
 # Newest first by id: the (user, -id) index serves every page, at any depth.
 ORDERING = ("-id",)
@@ -113,3 +120,11 @@ def preferences_for(*, user: User) -> list[GroupPreference]:
         )
         for rules in group_rules().values()
     ]
+
+
+def email_deliveries(*, status: str | None) -> QuerySet[EmailDelivery]:
+    """The operator's view of outgoing mail, newest first; `status` narrows it."""
+    rows = EmailDelivery.objects.select_related("event").order_by("-id")
+    if status:
+        rows = rows.filter(status=status)
+    return rows

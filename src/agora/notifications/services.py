@@ -16,7 +16,13 @@ from agora.accounts.models import User
 from agora.core import clock
 from agora.core.audit import audit_log
 from agora.notifications import errors, selectors
-from agora.notifications.models import Channel, Notification, NotificationPreference
+from agora.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    EmailDelivery,
+    Notification,
+    NotificationPreference,
+)
 from agora.notifications.selectors import GroupPreference
 
 
@@ -138,3 +144,20 @@ def preferences_unsubscribe(*, user_id: int, group: str) -> GroupPreference:
             via="unsubscribe_link",
         )
     return next(pref for pref in selectors.preferences_for(user=user) if pref.group == group)
+
+
+def email_delivery_retry(*, actor: User, delivery_id: int) -> bool:
+    """An operator's "try again" on a failed mail: pending again, due now, attempts reset
+    (after fixing the relay or the address). False when the mail is not failed. Audited."""
+    with transaction.atomic():
+        retried = EmailDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error=""
+        )
+        if retried:
+            audit_log(
+                actor=actor,
+                action="email.retried",
+                target=EmailDelivery(pk=delivery_id),
+                data={"delivery_id": delivery_id},
+            )
+    return bool(retried)

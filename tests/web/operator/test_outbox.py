@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from agora.core.models import AuditLog
 from agora.notifications import delivery, outbox
 from agora.notifications.models import EmailDelivery
 from tests.factories import UserFactory
@@ -47,9 +48,11 @@ def test_a_failed_mail_is_listed_and_can_be_tried_again(
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("pending", 0)
+    assert AuditLog.objects.filter(action="email.retried", object_id=str(row.pk)).count() == 1
     # ...a second retry of a mail that is no longer failed changes nothing
     op.post(f"/operator/outbox/{row.pk}/retry/")
     assert EmailDelivery.objects.get().status == "pending"
+    assert AuditLog.objects.filter(action="email.retried").count() == 1
 
 
 def test_outgoing_email_is_for_operators_only(customer_client: Client, db: Any) -> None:

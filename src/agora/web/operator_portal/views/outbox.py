@@ -8,9 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from agora.accounts.models import User
 from agora.core.errors import InvalidInput
 from agora.core.pagination import paginate
-from agora.notifications import mailer
+from agora.notifications import selectors, services
 from agora.notifications.models import DeliveryStatus
 from agora.web.access import operator_required
 from agora.web.operator_portal.common import PAGE_SIZE, cursor_of, paging
@@ -24,7 +25,7 @@ def email_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "failed")
     if status not in STATUSES:
         raise InvalidInput("status must be pending, sent, failed or skipped.")
-    rows = mailer.email_deliveries(status=status or None)
+    rows = selectors.email_deliveries(status=status or None)
     page = paginate(rows, ordering=("-id",), cursor=cursor_of(request), limit=PAGE_SIZE)
     return render(
         request,
@@ -42,7 +43,8 @@ def email_list(request: HttpRequest) -> HttpResponse:
 @operator_required
 @require_POST
 def email_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    if mailer.retry_failed(delivery_ids=[delivery_id]):
+    assert isinstance(request.user, User)
+    if services.email_delivery_retry(actor=request.user, delivery_id=delivery_id):
         messages.success(request, "The e-mail is queued again; the worker sends it shortly.")
     else:
         messages.error(request, "Only a failed e-mail can be tried again.")
