@@ -22,6 +22,17 @@ HREF = re.compile(r'href="([^"]*)"')
 URL_IN_TEXT = re.compile(r"https?://\S+")
 
 
+# Links in the mails are absolute from AGORA_BASE_URL: a base of our own shows they are.
+BASE = "https://market.example"
+# The booking every test of these files books, as the mails write it.
+WHEN = "Tue 6 Jan 2026, 10:00"
+
+
+@pytest.fixture(autouse=True)
+def _base_url(settings: Any) -> None:
+    settings.AGORA_BASE_URL = BASE
+
+
 @pytest.fixture(autouse=True)
 def _empty_mailbox() -> Iterator[None]:
     mail.outbox = []

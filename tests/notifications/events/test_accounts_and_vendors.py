@@ -14,6 +14,7 @@ from agora.vendors.models import Vendor, VendorInvitation
 from tests.conftest import ApiClient, token_for
 from tests.factories import UserFactory, VendorFactory, VendorMembershipFactory
 from tests.notifications.events.conftest import (
+    BASE,
     delivered,
     flush,
     links,
@@ -26,13 +27,11 @@ from tests.notifications.events.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-BASE = "https://market.example"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _base_url(settings: Any) -> None:
-    settings.AGORA_BASE_URL = BASE
+def _site_name(settings: Any) -> None:
     settings.AGORA_SITE_NAME = "Agora Market"
 
 

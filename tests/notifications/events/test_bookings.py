@@ -17,6 +17,8 @@ from agora.notifications.models import Notification
 from tests.bookings.helpers import NOW, PRICE, Shop, make_shop, pay, tuesday
 from tests.factories import UserFactory, VendorFactory
 from tests.notifications.events.conftest import (
+    BASE,
+    WHEN,
     delivered,
     flush,
     links,
@@ -30,13 +32,9 @@ from tests.notifications.events.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-WHEN = "Tue 6 Jan 2026, 10:00"
-BASE = "https://market.example"
-
 
 @pytest.fixture(autouse=True)
-def _base_url(settings: Any) -> None:
-    settings.AGORA_BASE_URL = BASE
+def _site_name(settings: Any) -> None:
     settings.AGORA_SITE_NAME = "Agora Market"
 
 

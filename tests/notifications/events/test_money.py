@@ -17,6 +17,8 @@ from tests.bookings.helpers import NOW, PRICE, Shop, make_shop, tuesday
 from tests.conftest import ApiClient, token_for
 from tests.factories import UserFactory, VendorFactory, VendorMembershipFactory
 from tests.notifications.events.conftest import (
+    BASE,
+    WHEN,
     delivered,
     flush,
     links,
@@ -30,14 +32,6 @@ from tests.notifications.events.conftest import (
 from tests.orders.helpers import buy, make_market, order_of
 
 pytestmark = pytest.mark.django_db
-
-BASE = "https://market.example"
-WHEN = "Tue 6 Jan 2026, 10:00"
-
-
-@pytest.fixture(autouse=True)
-def _base_url(settings: Any) -> None:
-    settings.AGORA_BASE_URL = BASE
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from agora.orders.services import checkout as checkout_services
 from agora.orders.services import fulfilment
 from tests.factories import UserFactory
 from tests.notifications.events.conftest import (
+    BASE,
     deliver,
     delivered,
     flush,
@@ -32,13 +33,6 @@ from tests.notifications.events.conftest import (
 from tests.orders.helpers import NOW, VISA, Market, buy, line, make_market, order_of, post_checkout
 
 pytestmark = pytest.mark.django_db
-
-BASE = "https://market.example"
-
-
-@pytest.fixture(autouse=True)
-def _base_url(settings: Any) -> None:
-    settings.AGORA_BASE_URL = BASE
 
 
 @pytest.fixture

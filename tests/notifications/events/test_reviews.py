@@ -11,6 +11,7 @@ import pytest
 from agora.core import clock
 from agora.reviews.models import Review
 from tests.notifications.events.conftest import (
+    BASE,
     delivered,
     flush,
     links,
@@ -23,13 +24,6 @@ from tests.notifications.events.conftest import (
 from tests.reviews.helpers import NOW, Shop, completed_booking, make_shop, review_via_api
 
 pytestmark = pytest.mark.django_db
-
-BASE = "https://market.example"
-
-
-@pytest.fixture(autouse=True)
-def _base_url(settings: Any) -> None:
-    settings.AGORA_BASE_URL = BASE
 
 
 @pytest.fixture
