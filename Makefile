@@ -15,10 +15,10 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv install install-dev run lint test test-sqlite test-postgres bench fmt clean
+.PHONY: help venv install install-dev lock lock-check run lint test test-sqlite test-postgres bench fmt clean
 
 help:
-	@echo "targets: install install-dev run lint test test-sqlite test-postgres bench fmt clean"
+	@echo "targets: install install-dev lock run lint test test-sqlite test-postgres bench fmt clean"
 
 # --- virtualenv ---------------------------------------------------------------
 # A .venv made by another Python than the one asked for (python3 -> 3.11) is rebuilt,
@@ -35,14 +35,37 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+# Installs come from the lock files: every package at its locked version, checked against
+# its hash (--require-hashes), so two machines never drift. `make lock` rewrites them after
+# a change to pyproject.toml; `make lint` fails when they are out of date.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
 
-# The dev extra is a superset of the runtime install, so it refreshes both stamps.
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev]'
+# The dev lock is a superset of the runtime one, so it refreshes both stamps.
+$(VENV)/.installed-dev: pyproject.toml $(DEV_LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --no-deps -e .
 	touch $(VENV)/.installed $@
+
+lock: install-dev
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+
+# Recompiling keeps every pin already in a lock file, so a difference means pyproject.toml
+# changed without `make lock`.
+lock-check: install-dev
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp $(LOCK) "$$tmp/runtime.lock"; cp $(DEV_LOCK) "$$tmp/dev.lock"; \
+	$(UV_COMPILE) -o "$$tmp/runtime.lock"; $(UV_COMPILE) --extra dev -o "$$tmp/dev.lock"; \
+	if ! diff -q -I '^#' $(LOCK) "$$tmp/runtime.lock" >/dev/null \
+	   || ! diff -q -I '^#' $(DEV_LOCK) "$$tmp/dev.lock" >/dev/null; then \
+		echo "lock files are out of date with pyproject.toml: run make lock"; exit 1; fi
 
 venv: $(VENV)/.installed
 install: $(VENV)/.installed
@@ -57,7 +80,7 @@ run: install
 	$(BIN)/agora serve --with-worker --host $(HOST) --port $(PORT)
 
 # --- quality ------------------------------------------------------------------------
-lint: install-dev
+lint: install-dev lock-check
 	$(BIN)/ruff check $(CODE_DIRS)
 	$(BIN)/ruff format --check $(CODE_DIRS)
 	$(BIN)/mypy src

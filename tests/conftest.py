@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,9 +136,13 @@ class ApiClient:
 
 
 def token_for(user: Any) -> str:
+    """A token for `user`, signed in through the real service: with the password and, for
+    an account with two-factor sign-in (every factory-made operator), its current code."""
     from agora.accounts.services import token_issue
+    from tests.factories import current_totp_code
 
-    return token_issue(email=user.email, password="pass-word-123", ip="127.0.0.1").token
+    otp = current_totp_code(user, fresh=True) if user.otp_enabled_at is not None else None
+    return token_issue(email=user.email, password="pass-word-123", ip="127.0.0.1", otp=otp).token
 
 
 @pytest.fixture
@@ -163,6 +168,16 @@ def as_user(user: Any) -> ApiClient:
 @pytest.fixture
 def as_operator(operator_user: Any) -> ApiClient:
     return ApiClient(token_for(operator_user))
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """asyncio.run in a thread of its own: a browser test earlier in the same process
+    leaves Playwright's event loop marked as running in the main thread, where
+    asyncio.run would refuse to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:

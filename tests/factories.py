@@ -19,6 +19,42 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
         if create:
             obj.save()
+            if obj.is_operator:
+                # Operators must have two-factor sign-in (AGORA_REQUIRE_OPERATOR_2FA), as
+                # in production: a test operator has an authenticator app, and token_for
+                # signs them in with its current code.
+                enrol_two_factor(obj)
+
+
+def enrol_two_factor(user):  # type: ignore[no-untyped-def]
+    """Give `user` a confirmed TOTP device (as two_factor_enrol_confirm would, without its
+    audit row and recovery codes); the device is returned for computing codes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from agora.accounts.two_factor import codes
+    from agora.core import clock
+
+    device = TOTPDevice.objects.create(
+        user=user, name="Test authenticator", confirmed=True, key=codes.new_secret_hex()
+    )
+    user.otp_enabled_at = clock.now()
+    user.save(update_fields=["otp_enabled_at"])
+    return device
+
+
+def current_totp_code(user, *, fresh: bool = False):  # type: ignore[no-untyped-def]
+    """The code `user`'s authenticator app shows now (agora's clock). `fresh` forgets the
+    last step accepted, as if the next 30-second code had come: for helpers that sign the
+    same person in several times within one step."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from agora.accounts.two_factor import codes
+    from agora.core import clock
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if fresh:
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    return codes.totp_code_at(device.key, clock.now(), step=device.step, t0=device.t0)
 
 
 # --- vendors and catalogue ----------------------------------------------------------------

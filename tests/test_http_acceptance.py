@@ -50,7 +50,7 @@ def test_register_sign_in_and_see_yourself(http: httpx.Client) -> None:
 
     me = http.get("/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.status_code == 200
-    assert me.json() == {**account, "vendor_ids": []}
+    assert me.json() == {**account, "vendor_ids": [], "two_factor_enabled": False}
     assert len(me.headers["x-request-id"]) == 32
 
 

@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from agora.accounts.services import operator_create
+from agora.accounts.two_factor import codes
+from agora.core import clock
 from tests.vendors.fixtures import media_root
 from tests.vendors.helpers import PDF_BYTES, png_bytes
 
@@ -51,6 +53,15 @@ class Agent:
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         return self
 
+    def enrol_two_factor(self) -> Agent:
+        """Turn on two-factor sign-in, as operators must before acting: add the secret to
+        an "app" (here: compute its code) and confirm with the first code."""
+        secret = self.http.post("/me/2fa").json()["secret"]
+        code = codes.totp_code_at(codes.key_hex_from_base32(secret), clock.now())
+        confirmed = self.http.post("/me/2fa/confirm", json={"code": code})
+        assert confirmed.status_code == 200, confirmed.text
+        return self
+
     def __getattr__(self, method: str) -> Any:
         return getattr(self.http, method)
 
@@ -61,7 +72,7 @@ def agents(live_server: Any) -> Iterator[dict[str, Agent]]:
     people = {
         "ann": Agent(live_server.url).sign_up("ann@example.test", "Ann"),
         "bob": Agent(live_server.url).sign_up("bob@example.test", "Bob"),
-        "ops": Agent(live_server.url).sign_in("ops@agora.test"),
+        "ops": Agent(live_server.url).sign_in("ops@agora.test").enrol_two_factor(),
         "public": Agent(live_server.url),
     }
     yield people

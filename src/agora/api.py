@@ -18,7 +18,9 @@ from agora.accounts.api import router as accounts_router
 from agora.bookings.api import router as bookings_router
 from agora.catalog.api import operator_router as catalog_operator_router
 from agora.catalog.api import router as catalog_router
+from agora.core import locking
 from agora.core.errors import (
+    Busy,
     DomainError,
     ErrorCode,
     problem_from_error,
@@ -34,10 +36,14 @@ from agora.notifications.webhooks.api import router as webhooks_router
 from agora.orders.api import router as orders_router
 from agora.payments.api import operator_router as payments_operator_router
 from agora.payments.api import router as payments_router
+from agora.quotes.api import operator_router as quotes_operator_router
+from agora.quotes.api import router as quotes_router
 from agora.reviews.api import operator_router as reviews_operator_router
 from agora.reviews.api import router as reviews_router
+from agora.search.api import router as search_router
 from agora.vendors.api import operator_router as vendors_operator_router
 from agora.vendors.api import router as vendors_router
+from agora.verticals.automotive.api import router as vehicles_router
 
 logger = logging.getLogger("agora.api")
 
@@ -134,6 +140,11 @@ def on_data_error(request: HttpRequest, error: DataError) -> HttpResponse:
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def on_database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    if locking.is_retryable(error):
+        # A deadlock or a lock timeout that no service retried: the row was busy, not the
+        # database down. Its transaction was rolled back; the client may send it again.
+        logger.warning("busy on %s %s: %s", request.method, request.path, error)
+        return problem_from_error(Busy())
     # The database is down or unreachable: nothing is wrong with the request, retry it.
     logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
     return unavailable_response()
@@ -177,6 +188,7 @@ def on_unhandled(request: HttpRequest, error: Exception) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", vendors_router)
 api.add_router("/", vendors_operator_router)
+api.add_router("/", search_router)
 api.add_router("/", catalog_router)
 api.add_router("/", catalog_operator_router)
 api.add_router("/", bookings_router)
@@ -185,8 +197,11 @@ api.add_router("/", payments_router)
 api.add_router("/", payments_operator_router)
 api.add_router("/", reviews_router)
 api.add_router("/", reviews_operator_router)
+api.add_router("/", quotes_router)
+api.add_router("/", quotes_operator_router)
 api.add_router("/", messaging_router)
 api.add_router("/", notifications_router)
 api.add_router("/", live_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", webhooks_operator_router)
+api.add_router("/", vehicles_router)

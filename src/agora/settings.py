@@ -60,7 +60,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site that asks operators for two-factor sign-in (agora.accounts.admin_site).
+    "agora.accounts.admin_apps.AgoraAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +73,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Two-factor sign-in: TOTP devices and single-use recovery codes (agora.accounts.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "agora.core",
     "agora.accounts",
     "agora.payments",
@@ -80,8 +85,11 @@ INSTALLED_APPS = [
     "agora.bookings",
     "agora.orders",
     "agora.reviews",
+    "agora.search",
     "agora.notifications",
     "agora.messaging",
+    "agora.quotes",
+    "agora.verticals.automotive",
     "agora.web",
     "agora.demo",
 ]
@@ -167,6 +175,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
 
+# How long a PostgreSQL statement waits for a row lock before it fails with a lock timeout,
+# which agora.core.locking retries a few times and then answers 503 `busy`: set on every
+# connection, so nothing (a request, a task, a migration) queues behind a lock unbounded.
+AGORA_LOCK_TIMEOUT_MS = env_int("AGORA_LOCK_TIMEOUT_MS", 5000)
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    _pg_options = DATABASES["default"]["OPTIONS"].get("options", "")
+    if "lock_timeout" not in _pg_options:
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{_pg_options} -c lock_timeout={AGORA_LOCK_TIMEOUT_MS}".strip()
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts ---------------------------------------------------------------------------
@@ -192,6 +211,12 @@ AGORA_TOKEN_TTL_SECONDS = env_int("AGORA_TOKEN_TTL_SECONDS", 12 * 3600)
 AGORA_SIGNIN_MAX_FAILURES = env_int("AGORA_SIGNIN_MAX_FAILURES", 10)
 AGORA_SIGNIN_WINDOW_SECONDS = env_int("AGORA_SIGNIN_WINDOW_SECONDS", 900)
 AGORA_SIGNIN_MAX_PER_IP = env_int("AGORA_SIGNIN_MAX_PER_IP", 100)
+# Two-factor sign-in: wrong codes allowed per account in a sign-in window (then 429, even
+# for the right code); operators must turn it on before they may act as operators.
+AGORA_OTP_MAX_FAILURES = env_int("AGORA_OTP_MAX_FAILURES", 5)
+AGORA_REQUIRE_OPERATOR_2FA = env_bool("AGORA_REQUIRE_OPERATOR_2FA", True)
+# The issuer shown by authenticator apps next to the account's e-mail address.
+OTP_TOTP_ISSUER = env_str("AGORA_SITE_NAME", "Agora")
 
 # --- marketplace ------------------------------------------------------------------------
 
@@ -295,6 +320,31 @@ AGORA_LIVE_REDIS_POLL_MS = env_int("AGORA_LIVE_REDIS_POLL_MS", 1000)
 # Webhook URLs must be https on public addresses; 1 also accepts http and loopback or
 # private addresses (local testing only: it lets vendors reach the server's own network).
 AGORA_WEBHOOK_ALLOW_PRIVATE = env_bool("AGORA_WEBHOOK_ALLOW_PRIVATE", False)
+
+# --- vehicles (automotive) --------------------------------------------------------------
+
+# Where vehicle data comes from: `offline` (the shipped fixture, no key) or `dvla_dvsa`
+# (DVLA's Vehicle Enquiry Service and DVSA's MOT History API, with the keys below).
+AGORA_VEHICLE_PROVIDER = env_str(
+    "AGORA_VEHICLE_PROVIDER", env_str("AGORA_VEHICLE_DATA_PROVIDER", "offline")
+)
+DVLA_API_KEY = env_str("DVLA_API_KEY")
+DVLA_API_URL = env_str(
+    "DVLA_API_URL", "https://driver-vehicle-licensing.api.gov.uk/vehicle-enquiry"
+)
+DVSA_CLIENT_ID = env_str("DVSA_CLIENT_ID")
+DVSA_CLIENT_SECRET = env_str("DVSA_CLIENT_SECRET")
+DVSA_API_KEY = env_str("DVSA_API_KEY")
+DVSA_TOKEN_URL = env_str("DVSA_TOKEN_URL")
+DVSA_SCOPE = env_str("DVSA_SCOPE", "https://tapi.dvsa.gov.uk/.default")
+DVSA_API_URL = env_str("DVSA_API_URL", "https://history.mot.api.gov.uk")
+AGORA_VEHICLE_HTTP_TIMEOUT_SECONDS = float(env_str("AGORA_VEHICLE_HTTP_TIMEOUT_SECONDS", "5"))
+AGORA_VEHICLE_HTTP_RETRIES = env_int("AGORA_VEHICLE_HTTP_RETRIES", 2)
+# A looked-up profile (with its MOT history) is kept an hour; DVLA's register entry a day.
+AGORA_VEHICLE_CACHE_SECONDS = env_int("AGORA_VEHICLE_CACHE_SECONDS", 3600)
+AGORA_VEHICLE_REGISTER_CACHE_SECONDS = env_int("AGORA_VEHICLE_REGISTER_CACHE_SECONDS", 86400)
+# Public lookups per client address per minute.
+AGORA_VEHICLE_LOOKUPS_PER_MINUTE = env_int("AGORA_VEHICLE_LOOKUPS_PER_MINUTE", 30)
 
 # --- security ---------------------------------------------------------------------------
 

@@ -9,8 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agora.accounts.models import User
+from agora.accounts.two_factor import codes
+from agora.core import clock
 from agora.core.models import AuditLog
 from agora.demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from agora.demo.two_factor import DEMO_OPERATOR_EMAIL, DEMO_OPERATOR_TOTP_SECRET
 from tests.conftest import ApiClient
 from tests.factories import UserFactory
 
@@ -26,7 +29,12 @@ def run(*args: Any, **options: Any) -> str:
 
 
 def sign_in(email: str, password: str) -> Any:
-    return ApiClient().post("/auth/token", {"email": email, "password": password})
+    body = {"email": email, "password": password}
+    if email == DEMO_OPERATOR_EMAIL:
+        # The demo operator has two-factor sign-in, with the secret the demo publishes.
+        key = codes.key_hex_from_base32(DEMO_OPERATOR_TOTP_SECRET)
+        body["otp"] = codes.totp_code_at(key, clock.now())
+    return ApiClient().post("/auth/token", body)
 
 
 def roles_of(email: str, password: str) -> list[str]:

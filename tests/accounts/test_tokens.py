@@ -12,7 +12,7 @@ from django.conf import settings
 from agora.accounts.models import ApiToken, User
 from agora.core import clock
 from tests.conftest import ApiClient, assert_problem
-from tests.factories import UserFactory
+from tests.factories import UserFactory, current_totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,10 @@ PASSWORD = "pass-word-123"  # the factories' password
 
 
 def sign_in(anon: ApiClient, user: User, password: str = PASSWORD) -> Any:
-    return anon.post("/auth/token", {"email": user.email, "password": password})
+    body = {"email": user.email, "password": password}
+    if user.otp_enabled_at is not None:  # operators have two-factor sign-in
+        body["otp"] = current_totp_code(user)
+    return anon.post("/auth/token", body)
 
 
 def issue(anon: ApiClient, user: User) -> str:
@@ -105,6 +108,7 @@ def test_me_describes_the_token_user(anon: ApiClient) -> None:
         "name": "Ann Example",
         "roles": ["customer"],
         "vendor_ids": [],
+        "two_factor_enabled": False,
     }
 
 

@@ -11,6 +11,7 @@ from django.db.models import Model
 from agora.accounts.models import User
 from agora.bookings.models import (
     Booking,
+    CalendarFeedToken,
     CancellationPolicy,
     CapacityUnit,
     PickupOption,
@@ -41,6 +42,7 @@ PRICE = 4599  # £45.99: its 3 % and 2.9 % both need rounding
 # Every row a booking request could write.
 BOOKING_MODELS: tuple[type[Model], ...] = (
     Booking,
+    CalendarFeedToken,
     CapacityUnit,
     VendorSchedule,
     Resource,

@@ -739,9 +739,13 @@ def test_facets_count_every_match_not_just_the_page(market: Market) -> None:
     automotive = ApiClient().get("/listings", category="automotive", limit=1).json()
 
     assert len(everything["items"]) == 1
+    assert (everything["total"], everything["total_is_estimate"]) == (5, False)
     assert everything["facets"] == {
         "kind": {"service": 3, "product": 1, "quote": 1},
+        # A category counts its own listings and its descendants'.
         "category": {
+            "automotive": 3,
+            "home-services": 2,
             "mot-servicing": 1,
             "car-repairs": 1,
             "auto-parts": 1,
@@ -749,11 +753,17 @@ def test_facets_count_every_match_not_just_the_page(market: Market) -> None:
             "electricians": 1,
         },
         "city": {"london": 2, "manchester": 2, "sydney": 1},
+        "price_band": {"25-50": 1, "50-100": 2, "100-250": 2},
+        # Listings rated at least that many stars on average (4.5, 3.0 and 5.0 here).
+        "rating": {"4": 2, "3": 3, "2": 3, "1": 3},
     }
+    assert automotive["total"] == 3
     assert automotive["facets"] == {
         "kind": {"service": 2, "product": 1},
-        "category": {"mot-servicing": 1, "car-repairs": 1, "auto-parts": 1},
+        "category": {"automotive": 3, "mot-servicing": 1, "car-repairs": 1, "auto-parts": 1},
         "city": {"london": 2, "manchester": 1},
+        "price_band": {"25-50": 1, "50-100": 1, "100-250": 1},
+        "rating": {"4": 1, "3": 2, "2": 2, "1": 2},
     }
 
 

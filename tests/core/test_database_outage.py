@@ -9,7 +9,6 @@ Idempotency-Key, the session of a signed-in page — the answer is the same.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from agora.core.errors import DATABASE_RETRY_AFTER_SECONDS
-from tests.conftest import assert_problem, token_for
+from tests.conftest import assert_problem, run_coroutine, token_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,7 +123,7 @@ def test_the_health_checks_say_the_database_is_unreachable() -> None:
 
     with database_down():
         page = browser().get("/healthz")
-        status, document = asyncio.run(application.health.check())
+        status, document = run_coroutine(application.health.check())
 
     assert page.status_code == 503
     assert page.json() == {"status": "error", "database": "unreachable"}

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run_coroutine
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -72,7 +74,7 @@ def test_healthz_answers_in_time_while_every_lane_is_busy() -> None:
             await asyncio.gather(*busy)
         return elapsed, status, headers, body, head_body
 
-    elapsed, status, headers, body, head_body = asyncio.run(scenario())
+    elapsed, status, headers, body, head_body = run_coroutine(scenario())
 
     # Then it is answered at once, with a real round trip to the database
     assert elapsed < 2.5

@@ -238,7 +238,9 @@ def test_payments_refusals_and_throttles_are_declared(document: dict[str, Any]) 
     assert hold["409"]["x-problem-codes"] == ["conflict", "slot_unavailable", "schedule_missing"]
     assert hold["404"]["x-problem-codes"] == ["not_found"]  # listing_id in the body
     assert paths["/api/v1/auth/token"]["post"]["responses"]["401"]["x-problem-codes"] == [
-        "invalid_credentials"
+        "invalid_credentials",
+        "otp_required",
+        "otp_invalid",
     ]
 
 

@@ -283,6 +283,8 @@ CASES: list[Case] = [
     ),
     Case("GET", "/vendors/{vendor_id}/agenda", ANY_STAFF),
     Case("GET", "/vendors/{vendor_id}/calendar-feed", ANY_STAFF),
+    Case("POST", "/vendors/{vendor_id}/calendar-feed/rotate", ANY_STAFF),
+    Case("DELETE", "/vendors/{vendor_id}/calendar-feed", ANY_STAFF),
     Case("GET", "/listings/{listing_id}/slots", PRIVATE_DRAFT, listing="draft_id"),
     # orders/api.py
     Case(
@@ -333,6 +335,7 @@ PUBLIC_READS = {
     "GET /listings/{listing_id}/slots",
     "GET /listings/{listing_id}/events",  # public: slots.changed only (notifications/live)
     "GET /vendors/{vendor_id}/reviews",
+    "GET /listings/{listing_id}/related",  # public; a hidden listing's is 404 (tests/search)
 }
 # Vendor- or listing-scoped routes covered elsewhere, with the test that covers them.
 WEBHOOKS_MATRIX = "tests/notifications/webhooks/test_isolation.py"
@@ -340,6 +343,9 @@ EXEMPT: dict[str, str] = {
     "GET /bookings/{booking_id}/messages": "tests/messaging/test_isolation.py",
     "POST /bookings/{booking_id}/messages": "tests/messaging/test_isolation.py",
     "POST /bookings/{booking_id}/messages/read": "tests/messaging/test_isolation.py",
+    "GET /bookings/{booking_id}/stages": "tests/automotive/test_tracking.py",
+    "GET /vendors/{vendor_id}/quote-metrics": "tests/quotes/test_lifecycle.py",
+    "POST /bookings/{booking_id}/stages": "tests/automotive/test_tracking.py",
     "DELETE /vendors/{vendor_id}/webhooks/{webhook_id}": WEBHOOKS_MATRIX,
     "GET /vendors/{vendor_id}/webhooks": WEBHOOKS_MATRIX,
     "GET /vendors/{vendor_id}/webhooks/{webhook_id}": WEBHOOKS_MATRIX,

@@ -101,7 +101,7 @@ def test_suspension_hides_the_vendor_and_all_its_listings_and_reinstating_restor
 
 
 def test_a_suspended_vendor_stays_hidden_however_its_listings_are_searched(
-    shop: Shop, anon: ApiClient
+    shop: Shop, anon: ApiClient, as_operator: ApiClient
 ) -> None:
     searches: list[dict[str, Any]] = [
         {"category": "automotive"},
@@ -118,7 +118,8 @@ def test_a_suspended_vendor_stays_hidden_however_its_listings_are_searched(
         assert own & set(public_ids(anon, "/listings", **params)), params
 
     # When the vendor is suspended, no search finds any of them
-    Vendor.objects.filter(pk=shop.vendor.pk).update(status="suspended")
+    response = as_operator.post(f"/operator/vendors/{shop.vendor.pk}/suspend", {"reason": "fraud"})
+    assert response.json()["status"] == "suspended"
     for params in searches:
         assert own.isdisjoint(public_ids(anon, "/listings", **params)), params
 

@@ -7,7 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from agora.accounts.errors import AccountErrorCode
 from agora.accounts.models import User
+from agora.accounts.two_factor.selectors import otp_enrolment_missing
 from agora.core.errors import Forbidden, NotAuthenticated
 
 
@@ -28,10 +30,20 @@ class BearerAuth(HttpBearer):
 
 
 class OperatorAuth(BearerAuth):
+    """An operator's token; while AGORA_REQUIRE_OPERATOR_2FA is on, only once the operator
+    has two-factor sign-in on (tokens issued before that are revoked when it is turned on,
+    so every token that passes here was issued with a code)."""
+
     def __call__(self, request: HttpRequest) -> User | None:
         user = super().__call__(request)
         if user is None or not user.is_operator:
             raise Forbidden("Only operators may do this.")
+        if otp_enrolment_missing(user):
+            raise Forbidden(
+                "Operators must turn on two-factor sign-in first (POST /me/2fa, then "
+                "POST /me/2fa/confirm), and sign in again with a code.",
+                code=AccountErrorCode.OTP_ENROLMENT_REQUIRED,
+            )
         return user
 
 

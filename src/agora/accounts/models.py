@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -40,6 +42,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
     is_operator = models.BooleanField(default=False, help_text="Runs the marketplace.")
     date_joined = models.DateTimeField(default=clock.now)
+    # Set while two-factor sign-in is on (a confirmed TOTP device): kept on the row so the
+    # checks on every operator request need no query of their own.
+    otp_enabled_at = models.DateTimeField(null=True, blank=True)
+    # Set when the account was deleted: the row stays, anonymised, so the bookings, orders,
+    # reviews and messages that point at it stay whole (agora.accounts.privacy).
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -52,6 +60,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    # A session stays valid while its stored hash matches. Django derives it from the
+    # password; turning two-factor sign-in on or off changes it too, so every other session
+    # of the person ends (the one that made the change is kept with
+    # update_session_auth_hash). Accounts without two-factor keep Django's hash unchanged.
+    def get_session_auth_hash(self) -> str:
+        return self._with_two_factor(super().get_session_auth_hash())
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback in super().get_session_auth_fallback_hash():
+            yield self._with_two_factor(fallback)
+
+    def _with_two_factor(self, password_hash: str) -> str:
+        if self.otp_enabled_at is None:
+            return password_hash
+        stamp = f"{password_hash}:{self.otp_enabled_at.timestamp()}"
+        return hashlib.sha256(stamp.encode()).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -1,4 +1,4 @@
-"""Accounts: registration, sign-in with throttling, bearer tokens."""
+"""Accounts: registration, sign-in with throttling (and two-factor codes), bearer tokens."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from agora.accounts.errors import AccountError, AccountErrorCode
 from agora.accounts.models import ApiToken, User, normalize_email
+from agora.accounts.two_factor import services as two_factor
 from agora.core import clock, ratelimit
 from agora.core.audit import audit_log
 from agora.core.errors import InvalidInput, NotAuthenticated, RateLimited
@@ -170,8 +171,13 @@ def user_authenticate(*, email: str, password: str, ip: str) -> User:
     )
 
 
-def token_issue(*, email: str, password: str, ip: str) -> IssuedToken:
+def token_issue(*, email: str, password: str, ip: str, otp: str | None = None) -> IssuedToken:
+    """A bearer token for the right password and, for an account with two-factor sign-in,
+    a current code or a recovery code as `otp` (401 `otp_required` without one, 401
+    `otp_invalid` for a wrong one, throttled per account: two_factor.services.otp_check)."""
     user = user_authenticate(email=email, password=password, ip=ip)
+    if user.otp_enabled_at is not None:
+        two_factor.otp_check(user=user, otp=otp)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = settings.AGORA_TOKEN_TTL_SECONDS
     now = clock.now()

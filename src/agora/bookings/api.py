@@ -31,7 +31,7 @@ from agora.bookings.schemas import (
     SlotOut,
     SlotsOut,
 )
-from agora.bookings.services import holds, lifecycle, setup
+from agora.bookings.services import calendar_feeds, holds, lifecycle, setup
 from agora.catalog.selectors import listing_get_for_staff, listing_get_visible
 from agora.core.money import MoneySchema
 from agora.core.openapi import file_responses
@@ -152,6 +152,7 @@ def booking_hold(request: HttpRequest, payload: HoldIn) -> Status[BookingOut]:
         notes=payload.notes,
         pickup=payload.pickup.dict() if payload.pickup else None,
         options=payload.options,
+        vehicle_id=payload.vehicle_id,
     )
     return Status(201, _out(booking))
 
@@ -381,18 +382,62 @@ def agenda(request: HttpRequest, vendor_id: int, day: date | None = None) -> Age
     )
 
 
+def _feed_out(
+    request: HttpRequest, response: HttpResponse, link: calendar_feeds.FeedLink
+) -> CalendarFeedOut:
+    # The URL is a secret: never cached, and never kept in the Idempotency-Key store.
+    response["Cache-Control"] = "no-store"
+    return CalendarFeedOut(
+        url=request.build_absolute_uri(link.path),
+        resource_id=link.feed.resource_id,
+        created_at=link.feed.created_at,
+        last_used_at=link.feed.last_used_at,
+    )
+
+
 @router.get(
     "/vendors/{vendor_id}/calendar-feed",
     response=CalendarFeedOut,
     auth=bearer,
-    summary="iCalendar feed URL",
+    summary="My iCalendar feed URL (made on first use)",
 )
 def calendar_feed(
-    request: HttpRequest, vendor_id: int, resource_id: int | None = None
+    request: HttpRequest, response: HttpResponse, vendor_id: int, resource_id: int | None = None
 ) -> CalendarFeedOut:
-    vendor = vendor_get_for_staff(user=acting_user(request), vendor_id=vendor_id)
-    token = calendar.feed_token(vendor_id=vendor.pk, resource_id=resource_id)
-    return CalendarFeedOut(url=request.build_absolute_uri(f"/api/v1/calendar/{token}.ics"))
+    user = acting_user(request)
+    vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id)
+    link = calendar_feeds.calendar_feed_issue(user=user, vendor=vendor, resource_id=resource_id)
+    return _feed_out(request, response, link)
+
+
+@router.post(
+    "/vendors/{vendor_id}/calendar-feed/rotate",
+    response=CalendarFeedOut,
+    auth=bearer,
+    summary="A new iCalendar feed URL; the old one stops working",
+)
+def calendar_feed_rotate(
+    request: HttpRequest, response: HttpResponse, vendor_id: int, resource_id: int | None = None
+) -> CalendarFeedOut:
+    user = acting_user(request)
+    vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id)
+    link = calendar_feeds.calendar_feed_rotate(user=user, vendor=vendor, resource_id=resource_id)
+    return _feed_out(request, response, link)
+
+
+@router.delete(
+    "/vendors/{vendor_id}/calendar-feed",
+    response={204: None},
+    auth=bearer,
+    summary="Stop my iCalendar feed URL",
+)
+def calendar_feed_revoke(
+    request: HttpRequest, vendor_id: int, resource_id: int | None = None
+) -> HttpResponse:
+    user = acting_user(request)
+    vendor = vendor_get_for_staff(user=user, vendor_id=vendor_id)
+    calendar_feeds.calendar_feed_revoke(user=user, vendor=vendor, resource_id=resource_id)
+    return HttpResponse(status=204)
 
 
 @router.get(
@@ -401,15 +446,12 @@ def calendar_feed(
     openapi_extra=file_responses("text/calendar", description="The feed, as iCalendar"),
 )
 def calendar_ics(request: HttpRequest, token: str) -> HttpResponse:
-    from agora.vendors.models import Vendor
-
-    vendor_id, resource_id = calendar.feed_scope(token)
-    vendor = Vendor.objects.filter(pk=vendor_id).first()
-    if vendor is None:
-        from agora.core.errors import NotFound
-
-        raise NotFound("No such calendar.")
-    return HttpResponse(
-        calendar.render_feed(vendor=vendor, resource_id=resource_id),
+    feed = calendar_feeds.calendar_feed_open(token=token)
+    response = HttpResponse(
+        calendar.render_feed(vendor=feed.vendor, resource_id=feed.resource_id),
         content_type="text/calendar; charset=utf-8",
     )
+    # A secret address: no shared cache keeps it, no page it links to learns it.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

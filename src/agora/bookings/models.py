@@ -146,6 +146,14 @@ class Booking(models.Model):
     notes = models.TextField(blank=True, default="")
     pickup = models.JSONField(null=True, blank=True, help_text="Pickup and drop details.")
     pickup_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The customer's vehicle the work is for (automotive bookings; API.md "Vehicles").
+    vehicle = models.ForeignKey(
+        "automotive.Vehicle",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
     payment_reference = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -239,3 +247,46 @@ class PickupOption(models.Model):
 
     def __str__(self) -> str:
         return f"pickup for {self.listing_id}"
+
+
+class CalendarFeedToken(models.Model):
+    """One person's secret address of a vendor's (or one resource's) iCalendar feed.
+
+    Calendar apps cannot send a bearer token, so the token rides in the URL. Each staff
+    member has their own, per vendor and resource: it is revoked when they leave the staff
+    or rotate it, and answers only while they are still on the staff. Only the token's
+    SHA-256 is stored; the token itself is an HMAC of `nonce` under SECRET_KEY, so the
+    person can be shown their address again without it being kept anywhere (see
+    agora.bookings.calendar).
+    """
+
+    vendor = models.ForeignKey(
+        "vendors.Vendor", on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    nonce = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One live address per person, vendor and resource (or the whole vendor).
+            models.UniqueConstraint(
+                fields=["vendor", "user", "resource"],
+                condition=models.Q(revoked_at__isnull=True, resource__isnull=False),
+                name="calendar_feed_live_per_resource",
+            ),
+            models.UniqueConstraint(
+                fields=["vendor", "user"],
+                condition=models.Q(revoked_at__isnull=True, resource__isnull=True),
+                name="calendar_feed_live_per_vendor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk} of {self.user_id}@{self.vendor_id}"

@@ -72,6 +72,9 @@ class HoldIn(StrictIn):
     options: dict[str, str] = Field(
         default_factory=dict, description='Chosen price options, e.g. {"urgency": "emergency"}.'
     )
+    vehicle_id: Id | None = Field(
+        None, description="One of the caller's saved vehicles (GET /me/vehicles) the work is for."
+    )
 
 
 class PayIn(StrictIn):
@@ -93,6 +96,38 @@ class HistoryOut(Schema):
     reason: str
 
 
+class BookingVehicleOut(Schema):
+    """The customer's vehicle as the vendor sees it on the booking."""
+
+    id: int
+    registration: str
+    make: str
+    model: str
+    colour: str
+    fuel_type: str
+    year_of_manufacture: int | None
+    engine_capacity_cc: int | None
+    mileage: dict[str, Any] | None = Field(
+        description="The odometer at the last MOT: {value, unit}.",
+        examples=[{"value": 61250, "unit": "mi"}],
+    )
+
+    @classmethod
+    def of(cls, vehicle: Any) -> BookingVehicleOut:
+        odometer = vehicle.latest_odometer
+        return cls(
+            id=vehicle.pk,
+            registration=vehicle.registration,
+            make=vehicle.make,
+            model=vehicle.model,
+            colour=vehicle.colour,
+            fuel_type=vehicle.fuel_type,
+            year_of_manufacture=vehicle.year_of_manufacture,
+            engine_capacity_cc=vehicle.engine_capacity_cc,
+            mileage={"value": odometer.value, "unit": odometer.unit} if odometer else None,
+        )
+
+
 class BookingOut(Schema):
     id: int
     status: str
@@ -110,6 +145,7 @@ class BookingOut(Schema):
     cancellation_fee: MoneySchema
     created_at: datetime
     history: list[HistoryOut] | None = None
+    vehicle: BookingVehicleOut | None = None
 
     @classmethod
     def of(cls, booking: Booking, history: list[HistoryItem] | None = None) -> BookingOut:
@@ -137,6 +173,7 @@ class BookingOut(Schema):
             ]
             if history is not None
             else None,
+            vehicle=BookingVehicleOut.of(booking.vehicle) if booking.vehicle_id else None,
         )
 
 
@@ -192,4 +229,9 @@ class AgendaOut(Schema):
 
 
 class CalendarFeedOut(Schema):
+    """The caller's own feed address: a secret, as good as a password to the bookings."""
+
     url: str
+    resource_id: int | None = None
+    created_at: datetime
+    last_used_at: datetime | None = None

@@ -142,8 +142,23 @@ def first_available_slots(
     if city:
         listings_qs = listings_qs.filter(vendor__city__slug=city)
     listings = list(listings_qs.order_by("id")[:200])
+    free = first_free_slots(listings=listings, start=start, end=end, now=now)
+    results = [FirstSlot(listing=x, slot=free[x.pk]) for x in listings if x.pk in free]
+    results.sort(key=lambda item: (item.slot.start, item.listing.pk))
+    return results[:limit]
+
+
+def first_free_slots(
+    *, listings: list[Listing], start: datetime, end: datetime, now: datetime | None = None
+) -> dict[int, Slot]:
+    """The earliest free slot in [start, end) of each of these service listings that has
+    one. A fixed number of queries however many listings: schedules, assignments, capacity
+    units, bookings and blocks each load once. Search asks this for availability-aware
+    results; it never decides availability itself."""
+    now = now or clock.now()
+    listings = [x for x in listings if x.kind == ListingKind.SERVICE]
     if not listings:
-        return []
+        return {}
     vendor_ids = {listing.vendor_id for listing in listings}
     schedules = {s.vendor_id: s for s in VendorSchedule.objects.filter(vendor_id__in=vendor_ids)}
     assignments = {
@@ -205,20 +220,14 @@ def first_available_slots(
         )
         kept.append(listing)
     found = first_available(candidates, now=now, from_utc=start, to_utc=end)
-    results = [
-        FirstSlot(listing=listing, slot=slot)
-        for listing, slot in zip(kept, found, strict=True)
-        if slot is not None
-    ]
-    results.sort(key=lambda item: (item.slot.start, item.listing.pk))
-    return results[:limit]
+    return {listing.pk: slot for listing, slot in zip(kept, found, strict=True) if slot}
 
 
 # --- bookings as people may see them ----------------------------------------------------------
 
 
 def _bookings() -> QuerySet[Booking]:
-    return Booking.objects.select_related("listing", "vendor", "customer")
+    return Booking.objects.select_related("listing", "vendor", "customer", "vehicle")
 
 
 def booking_get_for_customer(*, user: Any, booking_id: int) -> Booking:

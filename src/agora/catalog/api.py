@@ -17,7 +17,6 @@ from agora.catalog.schemas import (
     ImageOut,
     ListingIn,
     ListingOut,
-    ListingPageOut,
     ListingPatchIn,
     PriceLineOut,
     PriceQuoteOut,
@@ -84,51 +83,7 @@ def city_create(request: HttpRequest, payload: CityIn) -> Status[CityOut]:
     return Status(201, CityOut.of(city))
 
 
-# --- listings ---------------------------------------------------------------------------
-
-
-class ListingQuery(Schema):
-    q: str | None = None
-    category: str | None = None
-    city: str | None = None
-    vendor: int | None = None
-    kind: str | None = None
-    lat: float | None = None
-    lng: float | None = None
-    radius_km: float | None = None
-    min_price: int | None = None
-    max_price: int | None = None
-    min_rating: float | None = None
-    sort: str = "newest"
-    cursor: str | None = None
-    limit: int = 20
-
-
-@router.get("/listings", response=ListingPageOut, summary="Search active listings")
-def listing_search(request: HttpRequest, query: Query[ListingQuery]) -> ListingPageOut:
-    result = selectors.listings_search(
-        filters=selectors.ListingFilters(
-            q=query.q,
-            category=query.category,
-            city=query.city,
-            vendor_id=query.vendor,
-            kind=query.kind,
-            min_price=query.min_price,
-            max_price=query.max_price,
-            min_rating=query.min_rating,
-            lat=query.lat,
-            lng=query.lng,
-            radius_km=query.radius_km,
-            sort=query.sort,
-        ),
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return ListingPageOut(
-        items=[ListingOut.of(listing) for listing in result.page.items],
-        next_cursor=result.page.next_cursor,
-        facets=result.facets,
-    )
+# --- listings (GET /listings, the search, is in agora.search.api) -----------------------
 
 
 @router.post(

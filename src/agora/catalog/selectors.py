@@ -110,7 +110,9 @@ def listing_get_for_staff(
 
 @dataclass(frozen=True)
 class ListingFilters:
-    q: str | None = None
+    """Browsing filters (category pages, a vendor's listings, the newest). Text search,
+    with relevance and facets on every field, is agora.search."""
+
     category: str | None = None
     city: str | None = None
     vendor_id: int | None = None
@@ -132,10 +134,6 @@ class ListingSearchResult:
 
 def _filtered(filters: ListingFilters) -> QuerySet[Listing]:
     listings = public_listings()
-    if filters.q:
-        listings = listings.filter(
-            Q(title__icontains=filters.q) | Q(description__icontains=filters.q)
-        )
     if filters.category:
         category = (
             Category.objects.filter(slug=filters.category).values_list("path", flat=True).first()

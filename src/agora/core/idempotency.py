@@ -16,22 +16,33 @@ sign-in under a key must still count against the throttle, or any key would lift
 response marked `Cache-Control: no-store` carries a secret (a bearer token, a webhook
 signing secret): its work commits but it is never stored, so no secret sits in the table
 and none can be replayed by whoever learns the key.
+
+Busy: the claim waits for a same-key request at most the lock timeout (settings
+AGORA_LOCK_TIMEOUT_MS). A deadlock or lock timeout in the key's own statements rolls the
+whole transaction back and runs it again (a few times, jittered), then answers 503 `busy`
+with Retry-After; a service that gives up answers the same. Neither is stored, so a retry
+with the same key runs the request for real and moves nothing twice: the failed attempt's
+writes are gone, and the gateway is called with keys derived from this one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
-from agora.core import clock, ratelimit
-from agora.core.errors import ErrorCode, problem_response
+from agora.core import clock, locking, ratelimit
+from agora.core.errors import Busy, ErrorCode, problem_from_error, problem_response
 from agora.core.models import IdempotencyKey
+
+logger = logging.getLogger(__name__)
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -97,12 +108,55 @@ class IdempotencyMiddleware:
         scope = f"user:{user_id}" if user_id else "anonymous"
         fingerprint = request_fingerprint(request)
 
-        with ratelimit.surviving_rollback() as counted, transaction.atomic():
-            existing = self._claim(
-                scope=scope, key=key, user_id=user_id, request=request, fp=fingerprint
-            )
+        with ratelimit.surviving_rollback() as counted:
+            for attempt in range(1, locking.MAX_ATTEMPTS + 1):
+                # A rolled-back attempt's counts are gone with it; the next one counts again.
+                del counted.windows[:]
+                try:
+                    return self._run_once(
+                        request,
+                        scope=scope,
+                        key=key,
+                        user_id=user_id,
+                        fp=fingerprint,
+                        counted=counted,
+                    )
+                except OperationalError as error:
+                    # A deadlock or lock timeout in the key's own statements (a concurrent
+                    # request with the same key held past the lock timeout): the whole
+                    # transaction — claim, the request's work, the stored answer — rolled
+                    # back, so running it again is safe.
+                    if not locking.is_retryable(error):
+                        raise
+                    logger.warning(
+                        "busy running an idempotent request (attempt %d/%d): %s",
+                        attempt,
+                        locking.MAX_ATTEMPTS,
+                        error,
+                    )
+                    if attempt == locking.MAX_ATTEMPTS:
+                        counted.rolled_back = True
+                        return problem_from_error(Busy())
+                    time.sleep(locking.backoff_seconds(attempt))
+        raise AssertionError("unreachable")
+
+    def _run_once(
+        self,
+        request: HttpRequest,
+        *,
+        scope: str,
+        key: str,
+        user_id: int | None,
+        fp: str,
+        counted: ratelimit.Counted,
+    ) -> HttpResponse:
+        """One attempt: claim the key, run the request, store or forget its answer, all in
+        one transaction. A 503 (`busy`, `unavailable`) is never stored: the request's
+        writes roll back with the key, and the client's retry with the key runs for real."""
+        with transaction.atomic():
+            existing = self._claim(scope=scope, key=key, user_id=user_id, request=request, fp=fp)
             if existing is not None:
-                if existing.fingerprint != fingerprint:
+                if existing.fingerprint != fp:
                     return problem_response(
                         status=422,
                         code=ErrorCode.IDEMPOTENCY_KEY_REUSED,

@@ -128,7 +128,25 @@ _PAYMENT_REFUSALS: dict[int, tuple[str, ...]] = {
 # path parameter (its name does not matter).
 KNOWN_REFUSALS: tuple[tuple[str, Mapping[int, tuple[str, ...]]], ...] = (
     ("POST /auth/register", {409: ("email_taken",), 429: ("rate_limited",)}),
-    ("POST /auth/token", {401: ("invalid_credentials",), 429: ("rate_limited",)}),
+    (
+        "POST /auth/token",
+        {401: ("invalid_credentials", "otp_required", "otp_invalid"), 429: ("rate_limited",)},
+    ),
+    # two-factor sign-in and the account's data (agora.accounts)
+    ("(POST|DELETE) /me/2fa", {401: ("otp_required", "otp_invalid"), 429: ("rate_limited",)}),
+    ("POST /me/2fa/recovery-codes", {401: ("otp_required", "otp_invalid"), 429: ("rate_limited",)}),
+    ("POST /me/2fa/recovery-codes", {409: ("otp_not_enabled",)}),
+    ("DELETE /me/2fa", {409: ("otp_not_enabled", "otp_required_for_operators")}),
+    ("POST /me/2fa/confirm", {409: ("otp_enrolment_not_started",)}),
+    (
+        "DELETE /me",
+        {
+            401: ("invalid_credentials",),
+            409: ("account_has_obligations",),
+            429: ("rate_limited",),
+        },
+    ),
+    ("(GET|POST|PUT|PATCH|DELETE) /operator/.*", {403: ("otp_enrolment_required",)}),
     ("POST /vendors", {409: ("slug_taken",)}),
     ("POST /vendors/{}/staff/invitations", {409: ("already_member",)}),
     ("POST /invitations/accept", {404: ("invitation_invalid",), 409: ("already_member",)}),

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from agora.core.audit import audit_log
 from agora.core.errors import InvalidTransition
 
 M = TypeVar("M", bound=models.Model)
+
+# Sent inside the transaction of every transition, with `instance`, `source` and
+# `target`: the conditional UPDATE bypasses save(), so copies of the row (search
+# documents) follow this instead of post_save.
+transitioned = Signal()
 
 
 @dataclass(frozen=True)
@@ -82,4 +88,5 @@ class StateMachine:
                 target=instance,
                 data={"from": current, "to": target, "reason": reason, **(data or {})},
             )
+            transitioned.send(sender=model, instance=instance, source=current, target=target)
         return instance

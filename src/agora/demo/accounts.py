@@ -3,6 +3,7 @@
 from typing import Any
 
 from agora.accounts.models import User
+from agora.demo import two_factor
 
 DEMO_PASSWORD = "agora-demo"
 
@@ -25,6 +26,9 @@ def load() -> str:
         user.is_staff = spec["is_operator"]
         user.is_superuser = spec["is_operator"]
         user.save()
+    # The operator console asks operators for two-factor sign-in: the demo operator has it,
+    # with the secret published in agora.demo.two_factor.
+    two_factor.enrol_demo_operator()
     return f"{len(DEMO_USERS)} demo accounts ({created} new)"
 
 

@@ -13,12 +13,16 @@ from agora.demo import (
     notifications,
     orders,
     pending_vendors,
+    quotes,
     reviews,
+    two_factor,
+    vehicles,
     webhooks,
 )
 
 STEPS: list[tuple[str, Callable[[], str]]] = [
     ("accounts", accounts.load),
+    ("two-factor sign-in", two_factor.load),
     ("vendors and listings", marketplace.load),
     ("schedules and bookings", bookings.load),
     ("shipping and orders", orders.load),
@@ -27,4 +31,6 @@ STEPS: list[tuple[str, Callable[[], str]]] = [
     ("notifications", notifications.load),
     ("conversations", messaging.load),
     ("webhooks", webhooks.load),
+    ("quote requests", quotes.load),
+    ("vehicles in the garage", vehicles.load),
 ]

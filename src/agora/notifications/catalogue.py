@@ -87,6 +87,17 @@ _TYPES = [
     EventType("review.replied", "reviews", ("user",)),
     EventType("stock.low", "stock", ("vendor",), vendor_roles=MANAGERS),
     EventType("message.created", "messages", ("user", "vendor")),
+    # Quote jobs (agora.quotes): a request to each invited vendor, quotes to the customer,
+    # the decision to each vendor that quoted.
+    EventType("quote.requested", "quotes", ("vendor",)),
+    EventType("quote.offered", "quotes", ("user",)),
+    EventType("quote.withdrawn", "quotes", ("user",)),
+    EventType("quote.accepted", "quotes", ("vendor",), mandatory=True),
+    EventType("quote.declined", "quotes", ("vendor",)),
+    EventType("quote.expired", "quotes", ("user",)),
+    EventType("quote.cancelled", "quotes", ("vendor",)),
+    EventType("vehicle.mot_due", "vehicles", ("user",)),
+    EventType("booking.stage", "bookings", ("user",)),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event_type.name: event_type for event_type in _TYPES}

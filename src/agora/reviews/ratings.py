@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, FloatField, Value
 from django.db.models.functions import Cast
+from django.dispatch import Signal
 
 from agora.catalog.models import Listing
 from agora.reviews.models import (
@@ -33,6 +34,10 @@ from agora.reviews.models import (
 from agora.vendors.models import Vendor
 
 STARS = range(1, 6)
+
+# Sent inside the transaction that changed listing ratings, with `listing_ids`: search
+# re-ranks those listings (these updates bypass save(), so no post_save reaches it).
+ratings_changed = Signal()
 
 
 def prior() -> tuple[float, int]:
@@ -123,6 +128,7 @@ def apply(*, vendor_id: int, listing_id: int | None, delta: Delta) -> None:
             rating_count=F("rating_count") + delta.count,
             rating_sum=F("rating_sum") + delta.total,
         )
+        ratings_changed.send(sender=Listing, listing_ids=[listing_id])
 
 
 def published(review: Review, sign: int = 1) -> None:
@@ -178,6 +184,9 @@ def recompute_all() -> tuple[int, int]:
     Bayesian score from the current prior). Returns (vendors, listings) with reviews."""
     vendors = _rebuild(VendorRating, "vendor_id", Vendor, "vendor")
     listings = _rebuild(ListingRating, "listing_id", Listing, "listing")
+    ratings_changed.send(
+        sender=Listing, listing_ids=list(Listing.objects.values_list("pk", flat=True))
+    )
     return vendors, listings
 
 

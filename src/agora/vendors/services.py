@@ -467,6 +467,11 @@ def staff_remove(*, actor: User, vendor: Vendor, actor_role: str, user_id: int) 
     if membership.role == StaffRole.OWNER and _owners_left_after_losing(vendor, membership) == 0:
         raise VendorError("A vendor needs at least one owner.", code=VendorErrorCode.LAST_OWNER)
     membership.delete()
+    # Their calendar feed addresses carry the vendor's bookings to anyone holding them:
+    # they die with the membership. (Bookings sits above vendors, hence the late import.)
+    from agora.bookings.services.calendar_feeds import calendar_feeds_revoke_for_member
+
+    calendar_feeds_revoke_for_member(vendor_id=vendor.pk, user_id=user_id)
     audit_log(actor=actor, action="vendor.staff_removed", target=vendor, data={"user_id": user_id})
 
 

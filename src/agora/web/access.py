@@ -1,7 +1,8 @@
 """Who may open which portal.
 
 Signed-out visitors are sent to the sign-in page with ``next`` set; signed-in users without
-the portal's role get 403. The checks run before the view, so a view body may assume its
+the portal's role get 403; operators without two-factor sign-in (while it is required) are
+sent to turn it on, with ``next`` set. The checks run before the view, so a view body may assume its
 role.
 """
 
@@ -14,13 +15,18 @@ from typing import Any, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import urlencode
 
+from agora.accounts.two_factor.selectors import ENROLMENT_PATH, otp_enrolment_missing
 from agora.vendors import selectors as vendor_selectors
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def _portal(check: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
+def _portal(
+    check: Callable[[Any], bool], refusal: str, *, needs_two_factor: bool = False
+) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -28,6 +34,9 @@ def _portal(check: Callable[[Any], bool], refusal: str) -> Callable[[View], View
                 return redirect_to_login(request.get_full_path())
             if not check(request.user):
                 raise PermissionDenied(refusal)
+            if needs_two_factor and otp_enrolment_missing(request.user):
+                # Operators turn two-factor sign-in on before any operator page opens.
+                return redirect(f"{ENROLMENT_PATH}?{urlencode({'next': request.get_full_path()})}")
             return view(request, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -50,4 +59,6 @@ def _is_operator(user: Any) -> bool:
 
 customer_required = _portal(_is_customer, "Your account cannot use the customer portal.")
 vendor_staff_required = _portal(_is_vendor_staff, "Only vendor staff may open the vendor portal.")
-operator_required = _portal(_is_operator, "Only operators may open the operator console.")
+operator_required = _portal(
+    _is_operator, "Only operators may open the operator console.", needs_two_factor=True
+)

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from agora.web import problems, views
+from agora.web.quotes import urls as quote_urls
 
 app_name = "web"
 
@@ -11,6 +12,10 @@ urlpatterns = [
     path("", include("agora.web.auth.urls")),
     # The notification centre of every portal, before the portals' own modules.
     path("", include("agora.web.notifications.urls")),
+    # Quote jobs (agora.web.quotes), before the portals' own modules.
+    path("account/quotes/", include(quote_urls.account_urlpatterns)),
+    path("vendor/quotes/", include(quote_urls.vendor_urlpatterns)),
+    path("operator/quotes/", include(quote_urls.operator_urlpatterns)),
     path("account/", include("agora.web.account.urls")),
     path("vendor/", include("agora.web.vendor_portal.urls")),
     path("operator/", include("agora.web.operator_portal.urls")),

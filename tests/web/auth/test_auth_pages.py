@@ -14,7 +14,12 @@ from agora.accounts.models import ApiToken, User
 from agora.notifications import delivery
 from agora.notifications.models import Event, Notification
 from tests.conftest import token_for
-from tests.factories import UserFactory, VendorFactory, VendorMembershipFactory
+from tests.factories import (
+    UserFactory,
+    VendorFactory,
+    VendorMembershipFactory,
+    current_totp_code,
+)
 from tests.web.public.helpers import robots, text
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +59,10 @@ def test_sign_in_lands_each_role_on_its_portal(client: Client, role: str, landin
         VendorMembershipFactory(vendor=VendorFactory(), user=user)
 
     response = client.post("/login/", {"email": user.email.upper(), "password": PASSWORD})
+    if role == "operator":  # operators have two-factor sign-in: the code is a second step
+        assert (response.status_code, response["Location"]) == (302, "/login/code/")
+        assert _signed_in_as(client) is None
+        response = client.post("/login/code/", {"otp": current_totp_code(user)})
 
     assert response.status_code == 302
     assert response["Location"] == landing

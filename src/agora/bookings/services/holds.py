@@ -4,7 +4,7 @@ has more seats taken, at any instant, than it has (ARCHITECTURE.md invariant 1).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -31,6 +31,9 @@ from agora.core.audit import audit_log
 from agora.core.errors import InvalidInput, InvalidTransition
 from agora.core.locking import lock_row, retry_when_busy
 from agora.core.money import Money
+
+if TYPE_CHECKING:
+    from agora.verticals.automotive.models import Vehicle
 
 
 def _jsonable(pickup: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -210,22 +213,41 @@ def booking_hold(
     notes: str = "",
     pickup: dict[str, Any] | None = None,
     options: dict[str, str] | None = None,
+    vehicle_id: int | None = None,
 ) -> Booking:
     """Hold one seat of a slot for `AGORA_HOLD_MINUTES` while the customer pays.
 
     Precondition: `listing` is visible to `customer` (a public service listing). Taken or
-    full → 409 slot_unavailable; not a slot → 422 invalid_slot.
+    full → 409 slot_unavailable; not a slot → 422 invalid_slot; `vehicle_id` not one of
+    the customer's saved vehicles → 404.
     """
     start = _utc(start)
     context = booking_context(listing=listing)
     price = _price(listing, options or {})
     if pickup is not None:
         price = price + _pickup_fee(listing, pickup)
+    vehicle = _customer_vehicle(customer, vehicle_id) if vehicle_id is not None else None
     _check_start(context, start, clock.now())
     _refuse_if_full(context, start=start, seats=1)
     return _take_hold(
-        context, customer=customer, start=start, price=price, notes=notes, pickup=pickup
+        context,
+        customer=customer,
+        start=start,
+        price=price,
+        notes=notes,
+        pickup=pickup,
+        vehicle=vehicle,
     )
+
+
+def _customer_vehicle(customer: User, vehicle_id: int) -> Vehicle:
+    """The customer's own saved vehicle; another customer's, or one removed → 404.
+
+    Vehicles belong to the automotive vertical, which sits above bookings: it is asked
+    here, at the one place a booking takes a vehicle, rather than imported at the top."""
+    from agora.verticals.automotive.selectors import vehicle_get_for_owner
+
+    return vehicle_get_for_owner(owner=customer, vehicle_id=vehicle_id)
 
 
 @retry_when_busy()
@@ -237,6 +259,7 @@ def _take_hold(
     price: Money,
     notes: str,
     pickup: dict[str, Any] | None,
+    vehicle: Vehicle | None = None,
 ) -> Booking:
     _lock_unit(context)
     now = clock.now()
@@ -262,6 +285,7 @@ def _take_hold(
                 currency=price.currency,
                 notes=notes,
                 pickup=_jsonable(pickup),
+                vehicle=vehicle,
                 created_at=now,
             )
     except IntegrityError as error:

@@ -24,19 +24,29 @@ from agora.bookings.services.announce import (
 )
 from agora.bookings.states import BOOKING_LIFECYCLE
 from agora.core import clock
-from agora.core.errors import Forbidden, InvalidTransition
+from agora.core.errors import Forbidden, InvalidTransition, NotFound
+from agora.core.locking import lock_row, retry_when_busy
 from agora.core.money import Money
 from agora.payments import services as payments
 from agora.payments.models import Refund
 
 
 def _locked(booking: Booking) -> Booking:
-    """The booking's row, locked and fresh (the caller's copy may be stale)."""
-    return (
-        Booking.objects.select_for_update()
-        .select_related("listing", "listing__category", "vendor")
-        .get(pk=booking.pk)
+    """The booking's row, locked and fresh (the caller's copy may be stale).
+
+    Only the booking's own row: every move decides on it alone. Its listing, category and
+    vendor come along for the payment's commission and the event's words, read but not
+    locked — a category is shared by every vendor, so locking it made one vendor's
+    payment wait behind another's transaction (and joined locks are how deadlocks start).
+    """
+    locked = lock_row(
+        Booking.objects.filter(pk=booking.pk).select_related(
+            "listing", "listing__category", "vendor"
+        )
     )
+    if locked is None:
+        raise NotFound("No such booking.")
+    return locked
 
 
 def _commission_inputs(booking: Booking) -> payments.SaleContext:
@@ -48,7 +58,7 @@ def _commission_inputs(booking: Booking) -> payments.SaleContext:
     )
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_pay(
     *, customer: User, booking: Booking, payment_method: str, idempotency_key: str
 ) -> Booking:
@@ -133,7 +143,7 @@ def _refunded(refund: Refund | None) -> dict[str, Any]:
     return {"refund": money_data(Money(refund.amount, refund.currency))}
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_accept(*, actor: User, booking: Booking) -> Booking:
     """The vendor accepts a paid request. held → accepted is the machine's move for
     auto-accepting listings inside `booking_pay`; a vendor accepting an unpaid hold would
@@ -152,7 +162,7 @@ def booking_accept(*, actor: User, booking: Booking) -> Booking:
     return booking
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_decline(*, actor: User, booking: Booking, reason: str = "") -> Booking:
     """The vendor declines: the customer is refunded in full."""
     booking = _locked(booking)
@@ -163,7 +173,7 @@ def booking_decline(*, actor: User, booking: Booking, reason: str = "") -> Booki
     return booking
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_start(*, actor: User, booking: Booking) -> Booking:
     booking = _locked(booking)
     BOOKING_LIFECYCLE.apply(booking, BookingStatus.IN_PROGRESS, actor=actor)
@@ -171,7 +181,7 @@ def booking_start(*, actor: User, booking: Booking) -> Booking:
     return booking
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_complete(*, actor: User, booking: Booking) -> Booking:
     """Done: starts the escrow clock (released AGORA_ESCROW_RELEASE_HOURS later)."""
     booking = _locked(booking)
@@ -197,7 +207,7 @@ def booking_mark_reviewed(*, actor: User, booking: Booking, review_id: int) -> B
     )
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_no_show(*, actor: User, booking: Booking) -> Booking:
     """The customer did not come. Only once the start has passed; nothing is refunded."""
     booking = _locked(booking)
@@ -227,7 +237,7 @@ def cancellation_fee(
     return Money(booking.price_amount, booking.currency).percent(policy.late_fee_bp)
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_cancel(*, actor: User, booking: Booking, by_vendor: bool, reason: str = "") -> Booking:
     booking = _locked(booking)
     BOOKING_LIFECYCLE.check(booking.status, BookingStatus.CANCELLED)
@@ -351,7 +361,7 @@ def release_due_escrow(*, limit: int = 500) -> int:
     return released
 
 
-@transaction.atomic
+@retry_when_busy()
 def booking_confirm_pickup(*, actor: User, booking: Booking) -> Booking:
     booking = _locked(booking)
     if not booking.pickup:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -32,11 +33,46 @@ def writer_lock_path(database_name: str) -> str:
     return f"{database_name}.writer-lock"
 
 
+# The radius PostgreSQL's earthdistance uses (`earth()`), so both databases give the same
+# distances.
+EARTH_RADIUS_KM = 6378.168
+
+
+def distance_km(lat1: float | None, lng1: float | None, lat2: float, lng2: float) -> float | None:
+    """Great-circle (haversine) distance, as SQL function `agora_distance_km`: search ranks
+    and sorts by it where PostgreSQL uses earthdistance."""
+    if lat1 is None or lng1 is None or lat2 is None or lng2 is None:
+        return None
+    phi1, phi2 = radians(lat1), radians(lat2)
+    half = sin((phi2 - phi1) / 2) ** 2 + cos(phi1) * cos(phi2) * sin(radians(lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(half)))
+
+
+MATH_FUNCTIONS = (
+    ("sin", 1, sin),
+    ("cos", 1, cos),
+    ("asin", 1, asin),
+    ("sqrt", 1, sqrt),
+    ("radians", 1, radians),
+    ("pow", 2, pow),
+)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     # The file descriptor of the writer lock, open for this connection's lifetime, and
     # whether this connection holds the lock now.
     _writer_lock_fd: int | None = None
     writer_lock_held: bool = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        connection.create_function("agora_distance_km", 4, distance_km, deterministic=True)
+        try:
+            connection.execute("SELECT sin(0), asin(0), radians(0), pow(2, 2)")
+        except Exception:  # SQLite built without its math functions: search needs these few
+            for name, arity, function in MATH_FUNCTIONS:
+                connection.create_function(name, arity, function, deterministic=True)
+        return connection
 
     def _queues_writers(self) -> bool:
         mode = getattr(self, "transaction_mode", None)

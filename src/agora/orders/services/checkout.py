@@ -17,8 +17,8 @@ from agora.catalog.selectors import public_listings
 from agora.core import clock
 from agora.core.audit import audit_log_many
 from agora.core.countries import ISO_3166_ALPHA2
-from agora.core.errors import InvalidInput, InvalidTransition
-from agora.core.locking import retry_when_busy
+from agora.core.errors import InvalidInput, InvalidTransition, NotFound
+from agora.core.locking import lock_row, retry_when_busy
 from agora.core.money import Money
 from agora.notifications import outbox
 from agora.orders import stock, timers
@@ -212,39 +212,60 @@ def checkout_create(
         )
     address = _check_address(shipping_address)
     parts = _split_by_vendor(lines, address["country"])
-    declined: PaymentError | None = None
-    # One transaction: any other failure of the payment (an unknown payment method, 422)
-    # must undo the reservation too — the client never learns this checkout's id.
-    with transaction.atomic():
-        reserved = _reserve(
-            customer=customer, lines=lines, parts=parts, currency=currencies.pop(), address=address
-        )
-        checkout = reserved.checkout
-        if payment_method:
-            try:
-                # Paid in the transaction that made it: nobody else can see, lock or expire
-                # the checkout yet, and its orders and lines are in memory already.
-                with transaction.atomic():
-                    _pay(
-                        customer=customer,
-                        checkout=checkout,
-                        orders=reserved.orders,
-                        payment_method=payment_method,
-                        idempotency_key=idempotency_key,
-                        now=clock.now(),
-                    )
-            except PaymentError as error:
-                # A decline keeps the stock reserved until expires_at (the reservation
-                # commits): tell the client where to pay again.
-                error.extra.update(
-                    checkout_id=checkout.pk, expires_at=checkout.expires_at.isoformat()
-                )
-                declined = error
-        if not payment_method or declined is not None:
-            timers.after_reservation(expires_at=checkout.expires_at)
+    checkout, declined = _reserve_and_pay(
+        customer=customer,
+        lines=lines,
+        parts=parts,
+        currency=currencies.pop(),
+        address=address,
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+    )
     if declined is not None:
         raise declined
     return checkout
+
+
+@retry_when_busy()
+def _reserve_and_pay(
+    *,
+    customer: User,
+    lines: list[PricedLine],
+    parts: list[VendorPart],
+    currency: str,
+    address: dict[str, Any],
+    payment_method: str | None,
+    idempotency_key: str,
+) -> tuple[Checkout, PaymentError | None]:
+    """One transaction: any other failure of the payment (an unknown payment method, 422)
+    must undo the reservation too — the client never learns this checkout's id. A decline
+    is returned, not raised, so that the reservation commits."""
+    reserved = _reserve(
+        customer=customer, lines=lines, parts=parts, currency=currency, address=address
+    )
+    checkout = reserved.checkout
+    declined: PaymentError | None = None
+    if payment_method:
+        try:
+            # Paid in the transaction that made it: nobody else can see, lock or expire
+            # the checkout yet, and its orders and lines are in memory already.
+            with transaction.atomic():
+                _pay(
+                    customer=customer,
+                    checkout=checkout,
+                    orders=reserved.orders,
+                    payment_method=payment_method,
+                    idempotency_key=idempotency_key,
+                    now=clock.now(),
+                )
+        except PaymentError as error:
+            # A decline keeps the stock reserved until expires_at (the reservation
+            # commits): tell the client where to pay again.
+            error.extra.update(checkout_id=checkout.pk, expires_at=checkout.expires_at.isoformat())
+            declined = error
+    if not payment_method or declined is not None:
+        timers.after_reservation(expires_at=checkout.expires_at)
+    return checkout, declined
 
 
 @dataclass(frozen=True)
@@ -446,13 +467,19 @@ def _largest_line_category(lines: list[OrderLine]) -> str:
     return line.listing.category.path
 
 
-@transaction.atomic
+@retry_when_busy()
 def checkout_pay(
     *, customer: User, checkout: Checkout, payment_method: str, idempotency_key: str
 ) -> Checkout:
     """Pay a reserved checkout: one charge, one payment per vendor order (commission by the
-    order's largest line's category), orders → paid, reservations consumed."""
-    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    order's largest line's category), orders → paid, reservations consumed.
+
+    Locks the checkout's row alone; its orders change by conditional UPDATEs and their
+    vendors and categories are only read (never locked: they are shared)."""
+    locked = lock_row(Checkout.objects.filter(pk=checkout.pk))
+    if locked is None:
+        raise NotFound("No such checkout.")
+    checkout = locked
     if checkout.customer_id != customer.pk:
         raise InvalidTransition("Only the customer who made the checkout pays for it.")
     if checkout.status == CheckoutStatus.EXPIRED:

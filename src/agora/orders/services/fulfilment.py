@@ -12,7 +12,8 @@ from django.db import transaction
 from agora.accounts.models import User
 from agora.core import clock
 from agora.core.audit import audit_log
-from agora.core.errors import InvalidInput, InvalidTransition
+from agora.core.errors import InvalidInput, InvalidTransition, NotFound
+from agora.core.locking import lock_row, retry_when_busy
 from agora.orders import stock, timers
 from agora.orders.models import (
     MovementKind,
@@ -33,10 +34,15 @@ AUTO_COMPLETE_AFTER_DAYS = 7
 
 
 def _locked(order: VendorOrder) -> VendorOrder:
-    return VendorOrder.objects.select_for_update().select_related("vendor").get(pk=order.pk)
+    """The order's own row, locked and fresh; its vendor read along, not locked (a
+    vendor's row is not what any move of one of its orders decides on)."""
+    locked = lock_row(VendorOrder.objects.filter(pk=order.pk).select_related("vendor"))
+    if locked is None:
+        raise NotFound("No such order.")
+    return locked
 
 
-@transaction.atomic
+@retry_when_busy()
 def order_accept(*, actor: User, order: VendorOrder) -> VendorOrder:
     order = ORDER_LIFECYCLE.apply(
         _locked(order), OrderStatus.ACCEPTED, actor=actor, updates={"accepted_at": clock.now()}
@@ -45,7 +51,7 @@ def order_accept(*, actor: User, order: VendorOrder) -> VendorOrder:
     return order
 
 
-@transaction.atomic
+@retry_when_busy()
 def order_ship(
     *, actor: User, order: VendorOrder, carrier: str, tracking_number: str
 ) -> VendorOrder:
@@ -69,7 +75,7 @@ def order_ship(
     return order
 
 
-@transaction.atomic
+@retry_when_busy()
 def order_deliver(*, actor: User, order: VendorOrder) -> VendorOrder:
     order = ORDER_LIFECYCLE.apply(
         _locked(order), OrderStatus.DELIVERED, actor=actor, updates={"delivered_at": clock.now()}
@@ -80,7 +86,7 @@ def order_deliver(*, actor: User, order: VendorOrder) -> VendorOrder:
     return order
 
 
-@transaction.atomic
+@retry_when_busy()
 def order_complete(*, actor: User | None, order: VendorOrder, reason: str = "") -> VendorOrder:
     """Delivery confirmed (by the customer, or automatically): starts the escrow clock."""
     order = ORDER_LIFECYCLE.apply(
@@ -101,7 +107,7 @@ def _restock(order: VendorOrder) -> None:
         stock.record(key, MovementKind.RETURN, line.quantity, order.reference).save()
 
 
-@transaction.atomic
+@retry_when_busy()
 def order_cancel(
     *, actor: User | None, order: VendorOrder, reason: str = "", by_customer: bool = False
 ) -> VendorOrder:

@@ -29,6 +29,7 @@ from agora.catalog.selectors import listing_get_visible
 from agora.core import clock
 from agora.core.errors import DomainError, InvalidTransition, NotFound
 from agora.core.money import Money
+from agora.verticals.automotive.selectors import vehicles_all_for_owner
 from agora.web.access import customer_required
 from agora.web.account import display, once
 from agora.web.account.common import customer
@@ -139,6 +140,7 @@ def _hold(request: HttpRequest, listing: Listing, form: HoldForm) -> HttpRespons
                 listing=listing,
                 start=form.cleaned_data["start"],
                 notes=form.cleaned_data["notes"],
+                vehicle_id=form.cleaned_data.get("vehicle_id"),
             )
         except DomainError as error:
             transaction.set_rollback(True)
@@ -195,7 +197,18 @@ def _book_page(
                 "Choose another time below."
             )
     context["slots"] = slots
+    if _for_vehicles(listing):
+        context["vehicles"] = vehicles_all_for_owner(owner=customer(request))
+        context["chosen_vehicle"] = str(
+            form["vehicle_id"].value() or request.GET.get("vehicle", "")
+        )
     return render(request, "web/account/book.html", context, status=status)
+
+
+def _for_vehicles(listing: Listing) -> bool:
+    """Automotive services ask which of the customer's vehicles the work is for."""
+    path = listing.category.path if listing.category_id else ""
+    return path == "automotive" or path.startswith("automotive/")
 
 
 # --- pay the hold ---------------------------------------------------------------------------

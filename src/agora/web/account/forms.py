@@ -63,6 +63,8 @@ class HoldForm(TokenForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Notes for the vendor (optional)",
     )
+    # One of the customer's saved vehicles (automotive services); the service checks it.
+    vehicle_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class PayForm(TokenForm):

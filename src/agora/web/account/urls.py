@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from agora.web.account import bookings, conversations, dashboard, goods, quotes, reviews
+from agora.web.account import (
+    bookings,
+    conversations,
+    dashboard,
+    goods,
+    privacy,
+    quotes,
+    reviews,
+    security,
+    vehicles,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="account-dashboard"),
@@ -69,4 +79,24 @@ urlpatterns = [
     path("reviews/", reviews.review_list, name="account-reviews"),
     path("reviews/new/<str:kind>/<int:object_id>/", reviews.review_new, name="account-review-new"),
     path("reviews/<int:review_id>/edit/", reviews.review_edit, name="account-review-edit"),
+    # the garage
+    path("vehicles/", vehicles.garage, name="account-vehicles"),
+    path("vehicles/<int:vehicle_id>/", vehicles.vehicle_detail, name="account-vehicle"),
+    path(
+        "vehicles/<int:vehicle_id>/remove/", vehicles.vehicle_remove, name="account-vehicle-remove"
+    ),
+    # security: two-factor sign-in
+    path("security/", security.security_page, name="account-security"),
+    path("security/start/", security.enrol_start, name="account-security-start"),
+    path("security/confirm/", security.enrol_confirm, name="account-security-confirm"),
+    path(
+        "security/recovery-codes/",
+        security.recovery_codes,
+        name="account-security-recovery-codes",
+    ),
+    path("security/disable/", security.disable, name="account-security-disable"),
+    # your data: export and deletion
+    path("privacy/", privacy.privacy_page, name="account-privacy"),
+    path("privacy/export/", privacy.export_download, name="account-privacy-export"),
+    path("privacy/delete/", privacy.account_delete, name="account-privacy-delete"),
 ]

@@ -38,3 +38,22 @@ class SignUpForm(forms.Form):
         help_text="At least 8 characters; not a common password, not all digits.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+
+class OtpForm(forms.Form):
+    """The second sign-in step: a code of the authenticator app, or a recovery code."""
+
+    otp = forms.CharField(
+        label="Code",
+        max_length=64,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )

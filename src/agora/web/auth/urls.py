@@ -4,6 +4,7 @@ from agora.web.auth import views
 
 urlpatterns = [
     path("login/", views.sign_in, name="login"),
+    path("login/code/", views.sign_in_code, name="login-code"),
     path("logout/", views.sign_out, name="logout"),
     path("signup/", views.sign_up, name="signup"),
     path("password-reset/", views.PasswordResetRequest.as_view(), name="password_reset"),

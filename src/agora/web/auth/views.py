@@ -3,10 +3,14 @@
 Sign-in goes through `accounts.services.user_authenticate`, the same throttled check the
 API's token endpoint uses, so a password guessed on the page counts against the same
 database-backed limits (429 past them). `next` is followed only to a URL on this site.
+An account with two-factor sign-in is signed in only by the second step, `sign_in_code`,
+after its code (`two_factor.services.otp_sign_in_step`, throttled the same way): no
+session of such an account exists without both factors.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,20 +20,27 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from agora.accounts import services as account_services
 from agora.accounts.errors import AccountError, AccountErrorCode
-from agora.core import ratelimit
+from agora.accounts.models import User
+from agora.accounts.two_factor import services as two_factor
+from agora.core import clock, ratelimit
 from agora.core.errors import InvalidInput, NotAuthenticated, RateLimited
 from agora.vendors import selectors as vendor_selectors
-from agora.web.auth.forms import SignInForm, SignUpForm
+from agora.web.auth.forms import OtpForm, SignInForm, SignUpForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Between the password and the code: whose password was right, and until when.
+PENDING_SESSION_KEY = "agora.two_factor.pending"
+PENDING_TTL = timedelta(minutes=5)
 # Reset e-mails per address of origin: enough for a shared office, too few to bomb
 # someone's inbox. (Sign-ups are limited in accounts.services, for the API too.)
 RESETS_PER_IP = 10
@@ -97,7 +108,86 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     except NotAuthenticated:
         form.add_error(None, "The e-mail address or password is wrong.")
         return _page(request, "web/auth/login.html", context, status=400)
+    if user.otp_enabled_at is not None:
+        # Not signed in yet: the session only remembers, for a few minutes, whose password
+        # was right, and the code step signs in (sign_in_code).
+        request.session[PENDING_SESSION_KEY] = {
+            "user_id": user.pk,
+            "hash": user.get_session_auth_hash(),
+            "until": (clock.now() + PENDING_TTL).timestamp(),
+        }
+        target = "/login/code/"
+        if next_url := safe_next(request):
+            target += "?" + urlencode({"next": next_url})
+        return HttpResponseRedirect(target)
     login(request, user, backend=MODEL_BACKEND)
+    return HttpResponseRedirect(safe_next(request) or home_for(user))
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    """Whose password was right in this session, if that was a moment ago and their
+    password and two-factor settings have not changed since."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not isinstance(pending, dict) or pending.get("until", 0) < clock.now().timestamp():
+        return None
+    user_id = pending.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not constant_time_compare(
+        str(pending.get("hash", "")), user.get_session_auth_hash()
+    ):
+        return None
+    return user
+
+
+@sensitive_post_parameters("otp")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_in_code(request: HttpRequest) -> HttpResponse:
+    """The second sign-in step of an account with two-factor sign-in."""
+    user = _pending_user(request)
+    if user is None:
+        request.session.pop(PENDING_SESSION_KEY, None)
+        if request.method == "POST":
+            messages.error(request, "That took too long; please sign in again.")
+        target = settings.LOGIN_URL
+        if next_url := safe_next(request):
+            target += "?" + urlencode({"next": next_url})
+        return HttpResponseRedirect(target)
+    context: dict[str, Any] = {
+        "page_title": "Two-factor sign-in — Agora",
+        "meta_description": "Sign in to Agora with your authenticator app.",
+    }
+    if request.method != "POST":
+        context["form"] = OtpForm()
+        return _page(request, "web/auth/login_code.html", context)
+    form = OtpForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _page(request, "web/auth/login_code.html", context, status=400)
+    try:
+        match = two_factor.otp_sign_in_step(
+            user=user, otp=form.cleaned_data["otp"], ip=client_ip(request)
+        )
+    except RateLimited as error:
+        form.add_error(None, error.detail)
+        response = _page(request, "web/auth/login_code.html", context, status=429)
+        response["Retry-After"] = error.headers["Retry-After"]
+        return response
+    except NotAuthenticated:
+        form.add_error(None, "That code is wrong, or has been used already.")
+        return _page(request, "web/auth/login_code.html", context, status=400)
+    request.session.pop(PENDING_SESSION_KEY, None)
+    login(request, user, backend=MODEL_BACKEND)
+    otp_login(request, match.device)
+    if match.recovery_code:
+        messages.warning(
+            request,
+            f"You signed in with a recovery code; {match.recovery_codes_left} left. "
+            "Make new ones under Security.",
+        )
     return HttpResponseRedirect(safe_next(request) or home_for(user))
 
 

@@ -4,6 +4,7 @@ ratings, thumbnails and links — computed once here so templates stay plain."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from agora.catalog.models import Listing, ListingKind
 from agora.vendors.models import Vendor
@@ -61,9 +62,14 @@ class ListingCard:
     city_name: str
     rating: Rating
     image: Image | None
+    # From a search: how far away (with a place) and when next free (with a window).
+    distance_km: float | None = None
+    next_available: datetime | None = None
 
 
-def listing_card(listing: Listing) -> ListingCard:
+def listing_card(
+    listing: Listing, *, distance_km: float | None = None, next_available: datetime | None = None
+) -> ListingCard:
     """Needs the listing's vendor, vendor city and images loaded (catalog selectors do)."""
     images = list(listing.images.all())
     image = None
@@ -87,6 +93,8 @@ def listing_card(listing: Listing) -> ListingCard:
         city_name=vendor.city.name if vendor.city else "",
         rating=Rating.of(listing.rating_count, listing.rating_sum),
         image=image,
+        distance_km=distance_km,
+        next_available=next_available,
     )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from agora.web.public import views
+from agora.web.public.views.vehicles import vehicle_check
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +24,5 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("vehicles/check/", vehicle_check, name="vehicle-check"),
 ]

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from agora.catalog import selectors as catalog_selectors
+from agora.search import selectors as search_selectors
 from agora.web.public import queries, seo
 from agora.web.public.cards import listing_card, vendor_card
 from agora.web.public.views.common import seo_context, shared_cache
@@ -23,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
         with_facets=False,
     ).page.items
     vendors = queries.vendors_featured(limit=6)
+    popular_in, popular = search_selectors.popular(user=request.user)
     site = seo.absolute(request, "/")
     website = {
         "@type": "WebSite",
@@ -50,5 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
         categories=[c for c in categories if c.parent_id is None],
         featured_listings=[listing_card(listing) for listing in featured],
         featured_vendors=[vendor_card(vendor) for vendor in vendors],
+        popular_listings=[listing_card(listing) for listing in popular],
+        popular_in=popular_in,
     )
     return render(request, "web/public/home.html", context)

@@ -30,6 +30,7 @@ from agora.vendors.selectors import StaffContext
 from agora.web.access import vendor_staff_required
 from agora.web.vendor_portal.operations import selectors
 from agora.web.vendor_portal.operations.forms import CancelForm, DeclineForm
+from agora.web.vendor_portal.operations.job_stages import StageForm, record_stage
 from agora.web.vendor_portal.operations.views.common import is_htmx, page, staff_for
 
 STATUS_CHOICES = BookingStatus.choices
@@ -139,7 +140,10 @@ MOVES: dict[str, tuple[Move, str]] = {
     ),
 }
 
-FORMS = {"decline": DeclineForm, "cancel": CancelForm}
+# Live job tracking (automotive): where the job on the customer's vehicle is.
+MOVES["stage"] = (record_stage, "Stage recorded; the customer sees it at once.")
+
+FORMS = {"decline": DeclineForm, "cancel": CancelForm, "stage": StageForm}
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:

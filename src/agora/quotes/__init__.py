@@ -1,0 +1,1 @@
+"""Quote requests, quotes, the matching engine (pure scoring) and automatic assignment."""
