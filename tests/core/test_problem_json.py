@@ -256,3 +256,22 @@ def test_a_nul_character_is_never_a_500(anon: ApiClient, path: str, body: dict[s
     response = anon.post(path, body)
 
     assert response.status_code < 500, response.content
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Idempotency-Key": " "}, {"Idempotency-Key": "k" * 300}],
+)
+def test_a_refusal_before_any_view_still_names_its_request(
+    anon: ApiClient, headers: dict[str, str]
+) -> None:
+    response = anon.client.post(
+        "/api/v1/auth/token",
+        data="{}",
+        content_type="application/json",
+        headers=headers,
+    )
+
+    body = assert_problem(response, 400, "validation_error")
+    assert body["request_id"] == response["X-Request-ID"]
+    assert len(body["request_id"]) == 32

@@ -15,6 +15,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
+from agora.core.request_context import current_request_id
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # The database cannot be reached (down, restarting, out of connections, a lock held too
@@ -156,6 +158,12 @@ def problem_response(
     }
     if extra:
         body.update(extra)
+    if status >= 400 and not body.get("request_id"):
+        # Every problem names its request, so a support ticket can quote it: refusals made
+        # before a view runs (a bad Idempotency-Key) included.
+        request_id = current_request_id()
+        if request_id:
+            body["request_id"] = request_id
     response = HttpResponse(
         json.dumps(body, default=str), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
