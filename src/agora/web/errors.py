@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from agora.core import locking
 from agora.core.errors import (
     DATABASE_RETRY_AFTER_SECONDS,
     DATABASE_UNAVAILABLE,
@@ -52,6 +53,10 @@ class PageErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith("/api/"):
             return None
+        if locking.is_retryable(exception):
+            # A row another request holds (lock timeout, deadlock): busy, not down.
+            logger.warning("busy on %s %s: %s", request.method, request.path, exception)
+            return busy_page(request)
         if isinstance(exception, DATABASE_UNAVAILABLE):
             logger.error(
                 "database unavailable on %s %s: %s", request.method, request.path, exception
@@ -74,6 +79,22 @@ class PageErrorMiddleware:
         for name, value in exception.headers.items():
             response[name] = value
         return response
+
+
+def busy_page(request: HttpRequest) -> HttpResponse:
+    response = render(
+        request,
+        "web/error.html",
+        {
+            "page_title": TITLES[503],
+            "detail": "Someone else is changing this right now, so nothing was saved. "
+            "Please try again in a moment.",
+            "status": 503,
+        },
+        status=503,
+    )
+    response["Retry-After"] = "1"
+    return response
 
 
 def unavailable_page() -> HttpResponse:
