@@ -194,7 +194,9 @@ def _statement(query: SearchQuery, plan: Plan) -> Statement | None:
     if query.lat is not None and query.lng is not None:
         statement.distance = backend.distance_km(query.lat, query.lng)
         if query.radius_km is not None:
-            statement.conditions.append(backend.within_km(query.lat, query.lng, query.radius_km))
+            statement.conditions.append(
+                backend.within_km(query.lat, query.lng, query.radius_km, text_driven=not plan.empty)
+            )
     return statement
 
 

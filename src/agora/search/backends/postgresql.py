@@ -96,8 +96,9 @@ def distance_km(lat: float, lng: float) -> Fragment:
     )
 
 
-def within_km(lat: float, lng: float, radius_km: float) -> Fragment:
-    """The GiST index finds the cube around the point; the exact distance trims it."""
+def within_km(lat: float, lng: float, radius_km: float, *, text_driven: bool) -> Fragment:
+    """The GiST index finds the cube around the point; the exact distance trims it. The
+    planner decides whether it or the full-text index drives."""
     return Fragment(
         "d.lat IS NOT NULL AND d.lng IS NOT NULL"
         " AND earth_box(ll_to_earth(%s, %s), %s) @> ll_to_earth(d.lat, d.lng)"

@@ -133,10 +133,14 @@ def distance_km(lat: float, lng: float) -> Fragment:
     )
 
 
-def within_km(lat: float, lng: float, radius_km: float) -> Fragment:
-    """The R*Tree narrows to a box around the point, the exact distance trims its corners.
+def within_km(lat: float, lng: float, radius_km: float, *, text_driven: bool) -> Fragment:
+    """Documents within `radius_km`: a box around the point, then the exact distance to
+    trim its corners. With words to match, the full-text index drives and the box is a
+    plain comparison on each match; without, the R*Tree finds the box's documents (an
+    R*Tree subquery under a full-text scan would list every document in the box first).
     A box that would wrap a pole or the antimeridian is left out (the exact test alone)."""
-    exact = Fragment("agora_distance_km(d.lat, d.lng, %s, %s) <= %s", (lat, lng, radius_km))
+    distance = distance_km(lat, lng)
+    exact = Fragment(f"{distance.sql} <= %s", (*distance.params, radius_km))
     lat_delta = radius_km / 111.0
     cos_lat = cos(radians(lat))
     if abs(lat) + lat_delta >= 89.0 or cos_lat < 0.05:
@@ -144,11 +148,17 @@ def within_km(lat: float, lng: float, radius_km: float) -> Fragment:
     lng_delta = radius_km / (111.0 * cos_lat)
     if abs(lng) + lng_delta >= 180.0:
         return exact
+    box = (lat - lat_delta, lat + lat_delta, lng - lng_delta, lng + lng_delta)
+    if text_driven:
+        return Fragment(
+            "d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s AND " + exact.sql,
+            (*box, *exact.params),
+        )
     # R*Tree coordinates are 32-bit floats, rounded outwards: the box errs on the wide side.
     return Fragment(
         "d.listing_id IN (SELECT id FROM search_geo WHERE min_lat >= %s AND max_lat <= %s"
         " AND min_lng >= %s AND max_lng <= %s) AND " + exact.sql,
-        (lat - lat_delta, lat + lat_delta, lng - lng_delta, lng + lng_delta, *exact.params),
+        (*box, *exact.params),
     )
 
 
