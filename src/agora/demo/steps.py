@@ -15,6 +15,7 @@ from agora.demo import (
     pending_vendors,
     quotes,
     reviews,
+    search,
     two_factor,
     vehicles,
     webhooks,
@@ -33,4 +34,5 @@ STEPS: list[tuple[str, Callable[[], str]]] = [
     ("webhooks", webhooks.load),
     ("quote requests", quotes.load),
     ("vehicles in the garage", vehicles.load),
+    ("search", search.load),
 ]
