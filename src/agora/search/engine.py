@@ -38,6 +38,8 @@ class Statement:
     conditions: list[Fragment] = field(default_factory=list)
     text_score: Fragment | None = None
     distance: Fragment | None = None
+    # What `sort=distance` orders by (the distance, or what orders like it on an index).
+    nearest: Fragment | None = None
     boost_categories: tuple[int, ...] = ()
 
     def where(self, sql: str, *params: Any) -> None:
@@ -90,11 +92,9 @@ class Statement:
             score = self.score()
             return f"{score.sql} DESC, d.listing_id DESC", list(score.params)
         if sort == "distance":
-            assert self.distance is not None
-            return (
-                f"d.lat IS NULL, {self.distance.sql} ASC, d.listing_id ASC",
-                list(self.distance.params),
-            )
+            # Only listings with a place take part (the statement says so, see selectors).
+            assert self.nearest is not None
+            return f"{self.nearest.sql}, d.listing_id ASC", list(self.nearest.params)
         return {
             "price": ("d.price_amount ASC, d.listing_id ASC", []),
             "-price": ("d.price_amount DESC, d.listing_id DESC", []),

@@ -193,6 +193,10 @@ def _statement(query: SearchQuery, plan: Plan) -> Statement | None:
         statement.where("d.kind IN (%s, %s)", ListingKind.SERVICE.value, ListingKind.PRODUCT.value)
     if query.lat is not None and query.lng is not None:
         statement.distance = backend.distance_km(query.lat, query.lng)
+        statement.nearest = backend.nearest_first(query.lat, query.lng)
+        if query.effective_sort == "distance":
+            # Sorted by distance, a listing without a place has no place in the order.
+            statement.where("d.lat IS NOT NULL AND d.lng IS NOT NULL")
         if query.radius_km is not None:
             statement.conditions.append(
                 backend.within_km(query.lat, query.lng, query.radius_km, text_driven=not plan.empty)

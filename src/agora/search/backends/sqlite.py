@@ -162,6 +162,11 @@ def within_km(lat: float, lng: float, radius_km: float, *, text_driven: bool) ->
     )
 
 
+def nearest_first(lat: float, lng: float) -> Fragment:
+    """The order by distance (SQLite's R*Tree cannot walk nearest-first)."""
+    return distance_km(lat, lng)
+
+
 def term_candidates(cursor: Any, word: str, limit: int) -> list[str]:
     """Vocabulary words sharing the most trigrams with `word`."""
     grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
