@@ -180,9 +180,9 @@ def _statement(query: SearchQuery, plan: Plan) -> Statement | None:
     if query.kind:
         statement.where("d.kind = %s", query.kind)
     if query.min_price is not None:
-        statement.where("d.price_amount >= %s", query.min_price)
+        statement.where(f"{statement.filter_column('d.price_amount')} >= %s", query.min_price)
     if query.max_price is not None:
-        statement.where("d.price_amount <= %s", query.max_price)
+        statement.where(f"{statement.filter_column('d.price_amount')} <= %s", query.max_price)
     if query.min_rating is not None:
         statement.where(
             "d.rating_count > 0 AND d.rating_sum >= d.rating_count * %s", float(query.min_rating)

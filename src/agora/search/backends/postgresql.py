@@ -6,6 +6,7 @@ radius and the distance; pg_trgm with a GiST index on the vocabulary for typo to
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agora.search.backends import Fragment
@@ -82,11 +83,13 @@ def text_count_upto(cursor: Any, expression: str, limit: int) -> int:
 
 
 def title_match(expression: str) -> tuple[Fragment, Fragment]:
-    # The query written inline, so the planner matches it to the title's expression index
-    # (through a join it scanned every title).
+    """Words of the title only: the same GIN index, each lexeme restricted to weight A
+    (the title's). Matching `to_tsvector(title)` instead, the planner expected many rows
+    for a prefix and computed it for every document (2 s at a million)."""
+    titled = re.sub(r"'(\w+)'(:\*)?", lambda m: f"'{m[1]}':{'*' if m[2] else ''}A", expression)
     return (
         Fragment("search_searchdocument d"),
-        Fragment("to_tsvector('english', d.title) @@ to_tsquery('english', %s)", (expression,)),
+        Fragment("d.tsv @@ to_tsquery('english', %s)", (titled,)),
     )
 
 
