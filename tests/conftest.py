@@ -180,6 +180,11 @@ def run_coroutine(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body without its request id, which differs for every request."""
+    return {key: value for key, value in body.items() if key != "request_id"}
+
+
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     """The response is problem+json with this status and code; return its body."""
     assert response.status_code == status, response.content
